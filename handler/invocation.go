@@ -1,0 +1,52 @@
+package handler
+
+import (
+	"context"
+	"time"
+)
+
+// Platform names used in Invocation.Platform by fnkit's adapters.
+const (
+	PlatformHTTP           = "http"
+	PlatformAWSLambda      = "aws-lambda"
+	PlatformCloudFunctions = "gcp-cloud-functions"
+	PlatformKnative        = "knative"
+	PlatformTest           = "test"
+)
+
+// Invocation describes the current invocation. Adapters put it in the
+// context before calling a Handler; handlers and middleware read it with
+// InvocationFrom.
+type Invocation struct {
+	// Platform names the adapter, for example PlatformHTTP.
+	Platform string
+	// RequestID is the platform's id of this request or invocation (the
+	// Lambda request id, an HTTP request id); it differs from the event id.
+	RequestID string
+	// Deadline is when the platform stops waiting; zero if none.
+	Deadline time.Time
+	// Attempt counts deliveries of this event, from 1, where the platform
+	// tells (SQS ApproximateReceiveCount, Pub/Sub delivery attempt); zero
+	// if unknown.
+	Attempt int
+	// ColdStart is true for the first invocation served by this process.
+	ColdStart bool
+}
+
+type invocationKey struct{}
+
+// WithInvocation returns a copy of ctx that carries inv. Adapters call it;
+// inv must not be changed afterwards.
+func WithInvocation(ctx context.Context, inv *Invocation) context.Context {
+	return context.WithValue(ctx, invocationKey{}, inv)
+}
+
+// InvocationFrom returns the Invocation that an adapter put in ctx, and
+// false if there is none.
+func InvocationFrom(ctx context.Context) (Invocation, bool) {
+	inv, ok := ctx.Value(invocationKey{}).(*Invocation)
+	if !ok || inv == nil {
+		return Invocation{}, false
+	}
+	return *inv, true
+}

@@ -1,0 +1,75 @@
+package handler
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/types"
+	"github.com/go-playground/validator/v10"
+)
+
+// Option configures a typed handler made by Typed or TypedNoReply.
+type Option func(*typedConfig)
+
+type typedConfig struct {
+	replyType    string
+	replySource  *types.URIRef
+	newID        func() string
+	validate     *validator.Validate
+	noValidation bool
+	strictJSON   bool
+}
+
+// WithReplyType sets the type of reply events. By default a reply's type is
+// the request's type followed by ".reply".
+func WithReplyType(t string) Option {
+	t = strings.TrimSpace(t)
+	if t == "" {
+		panic("handler: WithReplyType needs a non-empty type")
+	}
+	return func(c *typedConfig) { c.replyType = t }
+}
+
+// WithReplySource sets the source of reply events, a URI-reference such as
+// "/orders" or "https://example.com/orders". By default a reply has the
+// request's source. It panics if source is not a valid URI-reference.
+func WithReplySource(source string) Option {
+	u, err := url.Parse(strings.TrimSpace(source))
+	if err != nil || source == "" {
+		panic(fmt.Sprintf("handler: WithReplySource(%q): not a URI-reference: %v", source, err))
+	}
+	ref := &types.URIRef{URL: *u}
+	return func(c *typedConfig) { c.replySource = ref }
+}
+
+// WithIDGenerator sets the function that makes reply ids. The default makes
+// ids unique across processes without coordination. newID must be safe for
+// concurrent use.
+func WithIDGenerator(newID func() string) Option {
+	if newID == nil {
+		panic("handler: WithIDGenerator(nil)")
+	}
+	return func(c *typedConfig) { c.newID = newID }
+}
+
+// WithValidator validates inputs with v instead of the shared default (see
+// NewValidator), for custom rules. With a custom validator every struct
+// input is validated, with or without `validate` tags.
+func WithValidator(v *validator.Validate) Option {
+	if v == nil {
+		panic("handler: WithValidator(nil)")
+	}
+	return func(c *typedConfig) { c.validate = v }
+}
+
+// WithoutValidation turns input validation off.
+func WithoutValidation() Option {
+	return func(c *typedConfig) { c.noValidation = true }
+}
+
+// WithStrictJSON makes JSON decoding reject unknown fields and trailing
+// data, as invalid input.
+func WithStrictJSON() Option {
+	return func(c *typedConfig) { c.strictJSON = true }
+}
