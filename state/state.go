@@ -67,9 +67,11 @@ type Store interface {
 	// Get returns the live item at key, or ErrNotFound.
 	Get(ctx context.Context, key string) (Item, error)
 	// Create stores value at key if no live item has the key, and returns
-	// the new version; otherwise it returns ErrAlreadyExists. Of any number
-	// of concurrent Creates of one key, exactly one succeeds.
-	Create(ctx context.Context, key string, value []byte, ttl time.Duration) (Version, error)
+	// the new item (its Value is value). If a live item has the key, Create
+	// returns that item and ErrAlreadyExists, in the same round trip, so
+	// the caller learns what is there without a Get. Of any number of
+	// concurrent Creates of one key, exactly one succeeds.
+	Create(ctx context.Context, key string, value []byte, ttl time.Duration) (Item, error)
 	// Put stores value at key whatever is there, and returns the new version.
 	Put(ctx context.Context, key string, value []byte, ttl time.Duration) (Version, error)
 	// CompareAndSwap replaces the item at key with value if its version is
