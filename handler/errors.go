@@ -48,8 +48,10 @@ func (c Class) String() string {
 // Retry reports whether the platform should deliver the event again.
 func (c Class) Retry() bool { return c == ClassRetryable || c == ClassThrottled }
 
-// Sentinels matched by errors.Is against any classified error: for example
-// errors.Is(err, ErrInvalidInput) is true for every error made by InvalidInput.
+// Sentinels matched by errors.Is against classified errors: for example
+// errors.Is(err, ErrInvalidInput) is true for every error made by
+// InvalidInput. A plain error matches none of them (not even ErrRetryable,
+// which only Retryable errors match); use ClassOf to learn any error's class.
 var (
 	ErrInvalidInput = errors.New("handler: invalid input")
 	ErrPermanent    = errors.New("handler: permanent failure")
