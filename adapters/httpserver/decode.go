@@ -1,0 +1,362 @@
+package httpserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/fnkit/fnkit/handler"
+)
+
+// mode is the CloudEvents HTTP content mode of a request, and of its reply.
+type mode uint8
+
+const (
+	modeBinary     mode = iota // ce-* headers, data in the body
+	modeStructured             // application/cloudevents+json
+	modeBatch                  // application/cloudevents-batch+json
+	modePlain                  // no CloudEvents headers: the body is the data
+)
+
+// Media types of the CloudEvents HTTP binding.
+const (
+	mediaStructured = "application/cloudevents+json"
+	mediaBatch      = "application/cloudevents-batch+json"
+	mediaProblem    = "application/problem+json"
+)
+
+// errBodyTooLarge is the invalid-input error of a body over the limit (413).
+var errBodyTooLarge = errors.New("httpserver: request body too large")
+
+// invalid returns an invalid-input error whose detail is shown to clients.
+func invalid(format string, args ...any) error {
+	return handler.InvalidInput(fmt.Errorf(format, args...))
+}
+
+// readBody reads at most limit bytes of r's body, allocating once when the
+// length is known.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > 0 {
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, buf); err != nil {
+			return nil, fmt.Errorf("httpserver: reading body: %w", err)
+		}
+		return buf, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("httpserver: reading body: %w", err)
+	}
+	if int64(len(buf)) > limit {
+		return nil, tooLarge(limit)
+	}
+	if len(buf) == 0 {
+		return nil, nil
+	}
+	return buf, nil
+}
+
+func tooLarge(limit int64) error {
+	return &handler.Error{
+		Class:  handler.ClassInvalidInput,
+		Err:    errBodyTooLarge,
+		Detail: fmt.Sprintf("request body is larger than the limit of %d bytes", limit),
+	}
+}
+
+// modeOf tells the content mode from the request headers.
+func modeOf(h http.Header) (mode, error) {
+	ct := headerValue(h, "Content-Type")
+	media := ct
+	if i := strings.IndexByte(media, ';'); i >= 0 {
+		media = media[:i]
+	}
+	media = strings.TrimSpace(media)
+	switch {
+	case hasPrefixFold(media, "application/cloudevents-batch"):
+		if !strings.EqualFold(media, mediaBatch) {
+			return 0, unsupportedFormat(media)
+		}
+		return modeBatch, nil
+	case hasPrefixFold(media, "application/cloudevents"):
+		if !strings.EqualFold(media, mediaStructured) {
+			return 0, unsupportedFormat(media)
+		}
+		return modeStructured, nil
+	}
+	for _, k := range requiredHeaders {
+		if _, ok := h[k]; ok {
+			return modeBinary, nil
+		}
+	}
+	return modePlain, nil
+}
+
+func unsupportedFormat(media string) error {
+	return &handler.Error{
+		Class:  handler.ClassInvalidInput,
+		Err:    fmt.Errorf("%w: event format %q", handler.ErrUnsupportedMediaType, media),
+		Detail: fmt.Sprintf("unsupported event format %q: use %s or %s", media, mediaStructured, mediaBatch),
+	}
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// headerValue returns the first value of a canonical header key.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Canonical header keys of the binary mode.
+const (
+	hdrID          = "Ce-Id"
+	hdrSource      = "Ce-Source"
+	hdrType        = "Ce-Type"
+	hdrSpecVersion = "Ce-Specversion"
+	hdrSubject     = "Ce-Subject"
+	hdrTime        = "Ce-Time"
+	hdrDataSchema  = "Ce-Dataschema"
+	hdrDataCT      = "Ce-Datacontenttype"
+)
+
+var requiredHeaders = [...]string{hdrSpecVersion, hdrID, hdrSource, hdrType}
+
+// inbound holds an incoming event's context, its content type and the
+// invocation metadata in one allocation.
+type inbound struct {
+	ec     event.EventContextV1
+	ct     string
+	source string // the source as received, reused when a reply keeps it
+	inv    handler.Invocation
+}
+
+// decodeBinary builds an event from binary-mode headers and body.
+func decodeBinary(in *inbound, h http.Header, body []byte) (event.Event, error) {
+	var specversion string
+	var seen [len(requiredHeaders)]bool
+	for key, vals := range h {
+		if len(key) < 4 || key[:3] != "Ce-" {
+			continue
+		}
+		if len(vals) != 1 {
+			return event.Event{}, invalid("header %s is given %d times; it must be given once", key, len(vals))
+		}
+		v, err := unescapeHeader(vals[0])
+		if err != nil {
+			return event.Event{}, invalid("header %s: %v", key, err)
+		}
+		switch key {
+		case hdrSpecVersion:
+			specversion, seen[0] = v, true
+		case hdrID:
+			in.ec.ID, seen[1] = v, true
+		case hdrSource:
+			in.source, seen[2] = v, true
+		case hdrType:
+			in.ec.Type, seen[3] = v, true
+		case hdrSubject:
+			if v != "" {
+				s := v
+				in.ec.Subject = &s
+			}
+		case hdrTime:
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return event.Event{}, invalid("header ce-time: %q is not an RFC 3339 timestamp", v)
+			}
+			in.ec.Time = &types.Timestamp{Time: t}
+		case hdrDataSchema:
+			u, err := url.Parse(v)
+			if err != nil || !u.IsAbs() {
+				return event.Event{}, invalid("header ce-dataschema: %q is not an absolute URI", v)
+			}
+			in.ec.DataSchema = &types.URI{URL: *u}
+		case hdrDataCT:
+			if in.ct == "" {
+				in.ct = v
+			}
+		default:
+			name := strings.ToLower(key[3:])
+			if !validExtensionName(name) {
+				return event.Event{}, invalid("header %s: extension names must be lower-case letters and digits", key)
+			}
+			if in.ec.Extensions == nil {
+				in.ec.Extensions = make(map[string]any, 2)
+			}
+			in.ec.Extensions[name] = v
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			return event.Event{}, invalid("missing required header %s", strings.ToLower(requiredHeaders[i]))
+		}
+	}
+	if specversion != event.CloudEventsVersionV1 {
+		return event.Event{}, invalid("unsupported ce-specversion %q: only %q is supported", specversion, event.CloudEventsVersionV1)
+	}
+	if strings.TrimSpace(in.ec.ID) == "" {
+		return event.Event{}, invalid("header ce-id must not be empty")
+	}
+	if strings.TrimSpace(in.ec.Type) == "" {
+		return event.Event{}, invalid("header ce-type must not be empty")
+	}
+	if err := in.setSource(); err != nil {
+		return event.Event{}, err
+	}
+	if ct := headerValue(h, "Content-Type"); ct != "" {
+		in.ct = ct
+	}
+	return in.event(body), nil
+}
+
+// setSource parses in.source into the event context.
+func (in *inbound) setSource() error {
+	if strings.TrimSpace(in.source) == "" {
+		return invalid("header ce-source must not be empty")
+	}
+	u, err := url.Parse(in.source)
+	if err != nil {
+		return invalid("header ce-source: %q is not a URI-reference", in.source)
+	}
+	in.ec.Source = types.URIRef{URL: *u}
+	return nil
+}
+
+func (in *inbound) event(body []byte) event.Event {
+	if in.ct != "" {
+		in.ec.DataContentType = &in.ct
+	}
+	return event.Event{Context: &in.ec, DataEncoded: body}
+}
+
+// validExtensionName reports whether name is a valid CloudEvents attribute
+// name: lower-case ASCII letters and digits.
+func validExtensionName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeHeader decodes the percent-encoding of a ce-* header value.
+func unescapeHeader(v string) (string, error) {
+	if strings.IndexByte(v, '%') < 0 {
+		return v, nil
+	}
+	u, err := url.PathUnescape(v)
+	if err != nil {
+		return "", fmt.Errorf("bad percent-encoding in %q", v)
+	}
+	return u, nil
+}
+
+// decodeStructured decodes one event in the structured JSON format.
+func decodeStructured(body []byte) (event.Event, error) {
+	var e event.Event
+	if len(body) == 0 {
+		return e, invalid("empty body: expected a CloudEvent in %s", mediaStructured)
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return event.Event{}, invalid("malformed CloudEvent: %v", jsonMessage(err))
+	}
+	return e, checkEvent(&e)
+}
+
+// checkEvent validates a decoded event and names the attributes at fault.
+func checkEvent(e *event.Event) error {
+	if e.Context == nil {
+		return invalid("missing required attribute specversion")
+	}
+	if v := e.SpecVersion(); v != event.CloudEventsVersionV1 {
+		return invalid("unsupported specversion %q: only %q is supported", v, event.CloudEventsVersionV1)
+	}
+	err := e.Validate()
+	if err == nil {
+		return nil
+	}
+	var verr event.ValidationError
+	if errors.As(err, &verr) {
+		names := make([]string, 0, len(verr))
+		for k := range verr {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		msgs := make([]string, len(names))
+		fields := make([]handler.FieldError, len(names))
+		for i, k := range names {
+			msgs[i] = k + ": " + verr[k].Error()
+			fields[i] = handler.FieldError{Field: k, Message: verr[k].Error()}
+		}
+		return handler.InvalidInput(fmt.Errorf("invalid CloudEvent: %s", strings.Join(msgs, "; ")), fields...)
+	}
+	return invalid("invalid CloudEvent: %v", err)
+}
+
+func jsonMessage(err error) string {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		return fmt.Sprintf("%v (at byte %d)", syntax, syntax.Offset)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// decodeBatch splits a batch into raw events; each is decoded on its own so
+// that one bad event does not fail the others.
+func decodeBatch(body []byte) ([]json.RawMessage, error) {
+	if len(body) == 0 {
+		return nil, invalid("empty body: expected a JSON array of CloudEvents in %s", mediaBatch)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, invalid("malformed batch: %v", jsonMessage(err))
+	}
+	return raw, nil
+}
+
+// decodePlain makes an event of a request without CloudEvents headers: the
+// body is the data, the id is the Idempotency-Key header or a fresh one,
+// the source is the request path, and the type is configured.
+func decodePlain(in *inbound, r *http.Request, body []byte, cfg *config) (event.Event, error) {
+	in.ec.ID = headerValue(r.Header, "Idempotency-Key")
+	if in.ec.ID == "" {
+		in.ec.ID = cfg.newID()
+	} else if len(in.ec.ID) > 255 {
+		return event.Event{}, invalid("header Idempotency-Key is longer than 255 bytes")
+	}
+	in.ec.Type = cfg.plainType
+	in.source = r.URL.Path
+	if in.source == "" {
+		in.source = "/"
+	}
+	if err := in.setSource(); err != nil {
+		return event.Event{}, err
+	}
+	in.ct = headerValue(r.Header, "Content-Type")
+	return in.event(body), nil
+}

@@ -1,0 +1,272 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
+
+	"github.com/fnkit/fnkit/handler"
+)
+
+// errBadReply reports a reply that is not a valid CloudEvent: a bug in the
+// handler, answered with 500.
+var errBadReply = errors.New("httpserver: handler returned an invalid reply")
+
+// contextV1 returns a reply's attributes, checking the required ones.
+func contextV1(reply *event.Event) (*event.EventContextV1, error) {
+	if reply.Context == nil {
+		return nil, fmt.Errorf("%w: no context", errBadReply)
+	}
+	ec, ok := reply.Context.(*event.EventContextV1)
+	if !ok {
+		ec = reply.Context.AsV1()
+	}
+	if ec.ID == "" || ec.Type == "" || ec.Source.URL == (types.URIRef{}).URL {
+		return nil, fmt.Errorf("%w: id, source and type are required (got %q, %q, %q)", errBadReply, ec.ID, ec.Source.String(), ec.Type)
+	}
+	return ec, nil
+}
+
+// writeBinary writes reply in binary mode: attributes in ce-* headers, data
+// in the body. in is the request's event, whose source string is reused when
+// the reply keeps the request's source.
+func writeBinary(w http.ResponseWriter, reply *event.Event, in *inbound) error {
+	ec, err := contextV1(reply)
+	if err != nil {
+		return err
+	}
+	n := 4
+	if ec.DataContentType != nil {
+		n++
+	}
+	if ec.Subject != nil {
+		n++
+	}
+	if ec.Time != nil {
+		n++
+	}
+	if ec.DataSchema != nil {
+		n++
+	}
+	n += len(ec.Extensions)
+	// One backing array for every header value: one allocation, not n.
+	vals := make([]string, n)
+	h := w.Header()
+	i := 0
+	set := func(key, v string) {
+		vals[i] = v
+		h[key] = vals[i : i+1 : i+1]
+		i++
+	}
+	source := ""
+	if in != nil && in.source != "" && ec.Source.URL == in.ec.Source.URL {
+		source = in.source
+	} else {
+		source = ec.Source.String()
+	}
+	set(hdrSpecVersion, event.CloudEventsVersionV1)
+	set(hdrID, escapeHeader(ec.ID))
+	set(hdrSource, escapeHeader(source))
+	set(hdrType, escapeHeader(ec.Type))
+	if ec.DataContentType != nil {
+		set("Content-Type", *ec.DataContentType)
+	}
+	if ec.Subject != nil {
+		set(hdrSubject, escapeHeader(*ec.Subject))
+	}
+	if ec.Time != nil {
+		set(hdrTime, types.FormatTime(ec.Time.Time))
+	}
+	if ec.DataSchema != nil {
+		set(hdrDataSchema, escapeHeader(ec.DataSchema.String()))
+	}
+	for name, v := range ec.Extensions {
+		s, err := types.Format(v)
+		if err != nil {
+			return fmt.Errorf("%w: extension %s: %w", errBadReply, name, err)
+		}
+		set(extensionHeader(name), escapeHeader(s))
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(reply.DataEncoded)
+	return nil
+}
+
+// extensionHeader returns the canonical header key of an extension.
+func extensionHeader(name string) string {
+	if name == "" {
+		return "Ce-"
+	}
+	c := name[0]
+	if 'a' <= c && c <= 'z' {
+		c -= 'a' - 'A'
+	}
+	return "Ce-" + string(c) + name[1:]
+}
+
+// escapeHeader percent-encodes what the CloudEvents HTTP binding requires:
+// space, '"', '%' and anything outside printable ASCII.
+func escapeHeader(s string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		if mustEscape(s[i]) {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if mustEscape(c) {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func mustEscape(c byte) bool { return c <= ' ' || c >= 0x7f || c == '"' || c == '%' }
+
+// writeStructured writes reply as application/cloudevents+json.
+func writeStructured(w http.ResponseWriter, reply *event.Event) error {
+	if _, err := contextV1(reply); err != nil {
+		return err
+	}
+	body, err := json.Marshal(reply)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadReply, err)
+	}
+	w.Header().Set("Content-Type", mediaStructured)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return nil
+}
+
+// batchResult is the outcome of one event of a failed batch.
+type batchResult struct {
+	Index  int                  `json:"index"`
+	ID     string               `json:"id,omitempty"`
+	Source string               `json:"source,omitempty"`
+	Status int                  `json:"status"`
+	Detail string               `json:"detail,omitempty"`
+	Errors []handler.FieldError `json:"errors,omitempty"`
+	Reply  *event.Event         `json:"reply,omitempty"`
+}
+
+// serveBatch handles each event of a batch in order. If all succeed, the
+// replies go back as a batch (200). Otherwise the answer is a problem
+// document whose status is that of the first retryable failure if any (so
+// a sender that only reads the status retries the batch), else that of the
+// first failure, and whose results say what happened to every event.
+func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound, body []byte) {
+	raws, err := decodeBatch(body)
+	if err != nil {
+		a.fail(w, r, nil, err)
+		return
+	}
+	ctx, cancel := a.context(r, in)
+	if cancel != nil {
+		defer cancel()
+	}
+	results := make([]batchResult, len(raws))
+	replies := make([]*event.Event, 0, len(raws))
+	failed, firstFail, firstRetry := 0, 0, 0
+	var failErr error
+	for i, raw := range raws {
+		res := &results[i]
+		res.Index = i
+		e, err := decodeStructured(raw)
+		if err == nil {
+			res.ID, res.Source = e.ID(), e.Source()
+			var reply *event.Event
+			reply, err = a.h.Handle(ctx, e)
+			if err == nil && reply != nil {
+				if _, err = contextV1(reply); err == nil {
+					res.Reply = reply
+					replies = append(replies, reply)
+				}
+			}
+		} else {
+			res.ID, res.Source = identify(raw)
+		}
+		res.Status = statusOf(err)
+		if err == nil {
+			continue
+		}
+		if e.Context != nil {
+			a.logFailure(r, &e, res.Status, err)
+		} else {
+			a.logFailure(r, nil, res.Status, err)
+		}
+		p := newProblem(res.Status, err)
+		res.Detail, res.Errors = p.Detail, p.Errors
+		failed++
+		if firstFail == 0 {
+			firstFail, failErr = res.Status, err
+		}
+		if firstRetry == 0 && handler.ClassOf(err).Retry() {
+			firstRetry, failErr = res.Status, err
+		}
+	}
+	if failed == 0 {
+		var buf bytes.Buffer
+		buf.WriteByte('[')
+		for i, reply := range replies {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			b, err := json.Marshal(reply)
+			if err != nil {
+				a.fail(w, r, reply, fmt.Errorf("%w: %w", errBadReply, err))
+				return
+			}
+			buf.Write(b)
+		}
+		buf.WriteByte(']')
+		w.Header().Set("Content-Type", mediaBatch)
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
+	status := firstFail
+	if firstRetry != 0 {
+		status = firstRetry
+	}
+	p := problem{
+		Type:    "about:blank",
+		Title:   http.StatusText(status),
+		Status:  status,
+		Detail:  fmt.Sprintf("%d of %d events failed; see results", failed, len(raws)),
+		Results: results,
+	}
+	writeProblem(w, p, failErr)
+}
+
+// identify extracts the id and source of an event that failed to decode,
+// for the batch report; it returns empty strings if it cannot.
+func identify(raw json.RawMessage) (id, source string) {
+	var v struct {
+		ID     any `json:"id"`
+		Source any `json:"source"`
+	}
+	if json.Unmarshal(raw, &v) != nil {
+		return "", ""
+	}
+	id, _ = v.ID.(string)
+	source, _ = v.Source.(string)
+	return id, source
+}

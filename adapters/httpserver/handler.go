@@ -1,0 +1,145 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnkit/fnkit/handler"
+)
+
+// Handler serves a handler.Handler over HTTP. Make it with New.
+type Handler struct {
+	h      handler.Handler
+	cfg    config
+	served atomic.Bool // false until the first request: the cold start
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns an http.Handler that delivers each POSTed CloudEvent to h and
+// answers with h's reply. See the package documentation for the accepted
+// modes and the status table. New panics if h is nil.
+func New(h handler.Handler, opts ...Option) *Handler {
+	if h == nil {
+		panic("httpserver: New(nil)")
+	}
+	return &Handler{h: h, cfg: newConfig(opts)}
+}
+
+var errMethod = errors.New("httpserver: method not allowed")
+
+// ServeHTTP decodes the request into one event (or a batch), calls the
+// handler, and writes the reply in the request's mode.
+func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		p := problem{Type: "about:blank", Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
+			Detail: "send events with POST, not " + r.Method}
+		writeProblem(w, p, errMethod)
+		return
+	}
+	m, err := modeOf(r.Header)
+	if err != nil {
+		a.fail(w, r, nil, err)
+		return
+	}
+	body, err := readBody(r, a.cfg.maxBody)
+	if err != nil {
+		a.fail(w, r, nil, err)
+		return
+	}
+	in := &inbound{}
+	var e event.Event
+	switch m {
+	case modeBatch:
+		a.serveBatch(w, r, in, body)
+		return
+	case modeBinary:
+		e, err = decodeBinary(in, r.Header, body)
+	case modeStructured:
+		e, err = decodeStructured(body)
+	default:
+		e, err = decodePlain(in, r, body, &a.cfg)
+	}
+	if err != nil {
+		a.fail(w, r, nil, err)
+		return
+	}
+	ctx, cancel := a.context(r, in)
+	reply, err := a.h.Handle(ctx, e)
+	if cancel != nil {
+		cancel()
+	}
+	if err != nil {
+		a.fail(w, r, &e, err)
+		return
+	}
+	if reply == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if m == modeStructured {
+		err = writeStructured(w, reply)
+	} else {
+		err = writeBinary(w, reply, in)
+	}
+	if err != nil {
+		a.fail(w, r, &e, err)
+	}
+}
+
+// context derives the handler's context: the invocation metadata and, if
+// configured, the timeout.
+func (a *Handler) context(r *http.Request, in *inbound) (context.Context, context.CancelFunc) {
+	ctx := r.Context()
+	var cancel context.CancelFunc
+	if a.cfg.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, a.cfg.timeout)
+	}
+	in.inv.Platform = handler.PlatformHTTP
+	in.inv.RequestID = headerValue(r.Header, "X-Request-Id")
+	if d, ok := ctx.Deadline(); ok {
+		in.inv.Deadline = d
+	}
+	if !a.served.Load() {
+		in.inv.ColdStart = a.served.CompareAndSwap(false, true)
+	}
+	return handler.WithInvocation(ctx, &in.inv), cancel
+}
+
+// fail answers a failed request with a problem document and logs it.
+func (a *Handler) fail(w http.ResponseWriter, r *http.Request, e *event.Event, err error) {
+	status := statusOf(err)
+	a.logFailure(r, e, status, err)
+	writeProblem(w, newProblem(status, err), err)
+}
+
+func (a *Handler) logFailure(r *http.Request, e *event.Event, status int, err error) {
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	logger := a.cfg.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	ctx := r.Context()
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.Int("status", status),
+		slog.String("class", handler.ClassOf(err).String()),
+		slog.String("error", err.Error()),
+		slog.String("path", r.URL.Path),
+	}
+	if e != nil {
+		attrs = append(attrs, slog.String("ce_id", e.ID()), slog.String("ce_type", e.Type()))
+	}
+	logger.LogAttrs(ctx, level, "event failed", attrs...)
+}
