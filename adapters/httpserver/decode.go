@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -192,8 +193,10 @@ func decodeBinary(in *inbound, h http.Header, body []byte) (event.Event, error) 
 			}
 			in.ec.DataSchema = &types.URI{URL: *u}
 		case hdrDataCT:
-			if in.ct == "" {
-				in.ct = v
+			if headerValue(h, "Content-Type") == "" {
+				if err := in.setContentType(v); err != nil {
+					return event.Event{}, err
+				}
 			}
 		default:
 			name := strings.ToLower(key[3:])
@@ -223,8 +226,8 @@ func decodeBinary(in *inbound, h http.Header, body []byte) (event.Event, error) 
 	if err := in.setSource(); err != nil {
 		return event.Event{}, err
 	}
-	if ct := headerValue(h, "Content-Type"); ct != "" {
-		in.ct = ct
+	if err := in.setContentType(headerValue(h, "Content-Type")); err != nil {
+		return event.Event{}, err
 	}
 	return in.event(body), nil
 }
@@ -240,6 +243,46 @@ func (in *inbound) setSource() error {
 	}
 	in.ec.Source = types.URIRef{URL: *u}
 	return nil
+}
+
+// setContentType sets the data content type from a Content-Type header,
+// which must be a valid media type (RFC 2046) if present.
+func (in *inbound) setContentType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	if !validMediaType(ct) {
+		return invalid("Content-Type %q is not a valid media type", ct)
+	}
+	in.ct = ct
+	return nil
+}
+
+// validMediaType reports whether ct is a media type as RFC 2046 and
+// mime.ParseMediaType have it. The common form without parameters is
+// checked without allocating.
+func validMediaType(ct string) bool {
+	if strings.IndexByte(ct, ';') >= 0 {
+		_, _, err := mime.ParseMediaType(ct)
+		return err == nil
+	}
+	ct = strings.TrimSpace(ct)
+	slash := strings.IndexByte(ct, '/')
+	return slash > 0 && isToken(ct[:slash]) && isToken(ct[slash+1:])
+}
+
+// isToken reports whether s is a non-empty RFC 2045 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (in *inbound) event(body []byte) event.Event {
@@ -357,6 +400,8 @@ func decodePlain(in *inbound, r *http.Request, body []byte, cfg *config) (event.
 	if err := in.setSource(); err != nil {
 		return event.Event{}, err
 	}
-	in.ct = headerValue(r.Header, "Content-Type")
+	if err := in.setContentType(headerValue(r.Header, "Content-Type")); err != nil {
+		return event.Event{}, err
+	}
 	return in.event(body), nil
 }

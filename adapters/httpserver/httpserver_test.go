@@ -341,6 +341,8 @@ func TestBadInputNeverReachesHandler(t *testing.T) {
 		{"binary relative dataschema", binary(`{}`, "Ce-Dataschema", "schema.json"), 400, "ce-dataschema"},
 		{"binary bad extension name", binary(`{}`, "Ce-My_ext", "x"), 400, "extension names"},
 		{"binary bad percent-encoding", binary(`{}`, "Ce-Tenant", "100%"), 400, "percent-encoding"},
+		{"binary invalid content type", binary(`{}`, "Content-Type", "json"), 400, "not a valid media type"},
+		{"plain invalid content type", request{headers: map[string]string{"Content-Type": "text/plain; charset"}, body: "x"}, 400, "not a valid media type"},
 		{"body over limit", binary(strings.Repeat("x", 65)), 413, "larger than the limit of 64 bytes"},
 		{"wrong method", request{method: http.MethodGet}, 405, "POST"},
 		{"batch malformed", request{headers: map[string]string{"Content-Type": mediaBatch}, body: `[{"id":`}, 400, "malformed batch"},
