@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/handler/handlertest"
+)
+
+// Unit tests: the handler in-process, no server.
+func TestGreet(t *testing.T) {
+	h := NewHandler()
+	ctx := context.Background()
+	tests := []struct {
+		in   Request
+		want string
+	}{
+		{Request{Name: "Ada"}, "Hello, Ada!"},
+		{Request{Name: "Ada", Language: "fr"}, "Bonjour, Ada !"},
+		{Request{Name: "Ada", Language: "es"}, "¡Hola, Ada!"},
+	}
+	for _, tt := range tests {
+		res := handlertest.Invoke(ctx, h, handlertest.NewEvent(handlertest.WithJSON(tt.in)))
+		if got := handlertest.ReplyAs[Response](t, res); got.Greeting != tt.want {
+			t.Errorf("%+v: got %q, want %q", tt.in, got.Greeting, tt.want)
+		}
+		if res.Reply.Type() != ReplyType {
+			t.Errorf("reply type %q", res.Reply.Type())
+		}
+	}
+}
+
+func TestGreetRejectsInvalidInput(t *testing.T) {
+	h := NewHandler()
+	for name, data := range map[string]string{
+		"missing name":     `{}`,
+		"name too long":    `{"name":"` + strings.Repeat("a", 65) + `"}`,
+		"unknown language": `{"name":"Ada","language":"de"}`,
+		"malformed":        `{"name":`,
+		"wrong type":       `{"name":7}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithData("application/json", []byte(data))))
+			if res.Class() != handler.ClassInvalidInput || res.Reply != nil {
+				t.Fatalf("class %v reply %v err %v", res.Class(), res.Reply, res.Err)
+			}
+		})
+	}
+}
+
+// TestServeOverLoopback runs the function as main does, on a real socket,
+// and sends what the README's curl commands send.
+func TestServeOverLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	checkREADMECommands(t, "http://"+ln.Addr().String())
+}
+
+func checkREADMECommands(t *testing.T, base string) {
+	t.Helper()
+	// Plain JSON.
+	resp, err := http.Post(base, "application/json", strings.NewReader(`{"name":"Ada"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"greeting":"Hello, Ada!"}` || resp.Header.Get("Ce-Type") != ReplyType {
+		t.Fatalf("plain: %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+	// Binary-mode CloudEvent.
+	req, _ := http.NewRequest(http.MethodPost, base, strings.NewReader(`{"name":"Grace","language":"fr"}`))
+	for k, v := range map[string]string{"Ce-Specversion": "1.0", "Ce-Id": "42", "Ce-Source": "/curl", "Ce-Type": "com.example.hello", "Content-Type": "application/json"} {
+		req.Header.Set(k, v)
+	}
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"greeting":"Bonjour, Grace !"}` || resp.Header.Get("Ce-Source") != "/curl" {
+		t.Fatalf("binary: %d %s %v", resp.StatusCode, body, resp.Header)
+	}
+	// Invalid input.
+	resp, err = http.Post(base, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"field":"name"`) {
+		t.Fatalf("invalid: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestBinary builds the command and runs it as the README says, with PORT
+// set, then stops it with SIGTERM.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "hello")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "PORT="+itoa(port))
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			lines <- s.Text()
+		}
+		close(lines)
+	}()
+	base := "http://127.0.0.1:" + itoa(port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the command did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkREADMECommands(t, base)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the command did not exit cleanly: %v", err)
+	}
+	var log strings.Builder
+	for l := range lines {
+		log.WriteString(l + "\n")
+	}
+	if !strings.Contains(log.String(), `"msg":"serving"`) || !strings.Contains(log.String(), `"msg":"shutting down"`) ||
+		!strings.Contains(log.String(), `"msg":"request"`) {
+		t.Fatalf("log:\n%s", log.String())
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
