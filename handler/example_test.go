@@ -73,7 +73,7 @@ func ExampleTyped() {
 	// <nil>
 	// com.example.greeted /example application/json
 	// {"message":"Hello, Ada!"}
-	// invalid_input invalid input: name: is required name
+	// invalid_input name: is required name
 }
 
 // Errors are classified with wrappers and recognised with errors.Is.

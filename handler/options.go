@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/go-playground/validator/v10"
@@ -14,11 +15,23 @@ type Option func(*typedConfig)
 
 type typedConfig struct {
 	replyType    string
+	lastType     *atomic.Pointer[[2]string] // request type → derived reply type
 	replySource  *types.URIRef
 	newID        func() string
 	validate     *validator.Validate
 	noValidation bool
 	strictJSON   bool
+}
+
+// derivedReplyType returns reqType + ".reply", remembering the last one so
+// that a handler receiving one event type does not allocate it each time.
+func (c *typedConfig) derivedReplyType(reqType string) string {
+	if last := c.lastType.Load(); last != nil && last[0] == reqType {
+		return last[1]
+	}
+	pair := &[2]string{reqType, reqType + ".reply"}
+	c.lastType.Store(pair)
+	return pair[1]
 }
 
 // WithReplyType sets the type of reply events. By default a reply's type is

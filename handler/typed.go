@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"reflect"
+	"sync/atomic"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -69,6 +70,7 @@ func newInput[In any](opts []Option) input[In] {
 	if in.cfg.newID == nil {
 		in.cfg.newID = ids.Next
 	}
+	in.cfg.lastType = new(atomic.Pointer[[2]string])
 	t := reflect.TypeFor[In]()
 	switch {
 	case in.cfg.noValidation || in.kind != kindJSON || !isStructish(t):
@@ -86,11 +88,17 @@ func (p *input[In]) decode(e *event.Event) (In, error) {
 		return v, err
 	}
 	if p.validate != nil {
-		if err := p.validate.Struct(&v); err != nil {
+		if err := validateCopy(p.validate, v); err != nil {
 			return v, validationError(err, p.name)
 		}
 	}
 	return v, nil
+}
+
+// validateCopy validates a copy of v, so that only a validated input is
+// moved to the heap (validator needs a pointer), not every input.
+func validateCopy[In any](v *validator.Validate, in In) error {
+	return v.Struct(&in)
 }
 
 type typed[In, Out any] struct {
@@ -145,7 +153,7 @@ func newReply(req *event.Event, cfg *typedConfig, data []byte, ct string) *event
 	if cfg.replyType != "" {
 		r.ec.Type = cfg.replyType
 	} else {
-		r.ec.Type = req.Type() + ".reply"
+		r.ec.Type = cfg.derivedReplyType(req.Type())
 	}
 	switch {
 	case cfg.replySource != nil:

@@ -78,7 +78,6 @@ func validationError(err error, name string) error {
 	}
 	fields := make([]FieldError, 0, len(verrs))
 	var detail strings.Builder
-	detail.WriteString("invalid input: ")
 	for i, fe := range verrs {
 		path := fe.Namespace()
 		if _, rest, ok := strings.Cut(path, "."); ok {

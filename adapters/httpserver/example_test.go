@@ -49,7 +49,7 @@ func Example() {
 	// Output:
 	// 200 com.example.greet.reply {"message":"Hello, Ada!"}
 	// 400 application/problem+json
-	// {"type":"about:blank","title":"Bad Request","status":400,"detail":"invalid input: name: is required","errors":[{"field":"name","rule":"required","message":"is required"}]}
+	// {"type":"about:blank","title":"Bad Request","status":400,"detail":"name: is required","errors":[{"field":"name","rule":"required","message":"is required"}]}
 }
 
 // ListenAndServe serves until SIGTERM or SIGINT, then drains in-flight

@@ -276,7 +276,7 @@ func TestErrorClassStatuses(t *testing.T) {
 		status     int
 		detail     string
 	}{
-		{"invalid", `{"name":""}`, 400, "invalid input: name: is required"},
+		{"invalid", `{"name":""}`, 400, "name: is required"},
 		{"permanent", `{"name":"permanent"}`, 422, ""},
 		{"throttled", `{"name":"throttled"}`, 429, ""},
 		{"retryable", `{"name":"boom"}`, 500, ""},
