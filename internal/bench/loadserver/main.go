@@ -1,0 +1,61 @@
+// Command loadserver serves the benchmark workload for load tests over
+// loopback (see internal/bench/loadtest.sh and BENCHMARKS.md).
+//
+//	loadserver -impl bare|fnkit|fnkit-serve -addr 127.0.0.1:9090
+//
+// bare and fnkit run under the same plain http.Server; fnkit-serve runs
+// fnkit under httpserver.Serve with its defaults (access log to stderr).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/internal/bench"
+)
+
+func main() {
+	impl := flag.String("impl", "fnkit", "bare, fnkit or fnkit-serve")
+	addr := flag.String("addr", "127.0.0.1:9090", "listen address")
+	flag.Parse()
+	if err := run(*impl, *addr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(impl, addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	switch impl {
+	case "bare", "fnkit":
+		h := bench.BareHandler()
+		if impl == "fnkit" {
+			h = bench.FnkitHandler()
+		}
+		srv := &http.Server{Handler: h}
+		go func() { <-ctx.Done(); _ = srv.Close() }()
+		if err := srv.Serve(ln); err != http.ErrServerClosed {
+			return err
+		}
+		return nil
+	case "fnkit-serve-nolog":
+		return httpserver.Serve(ctx, ln, bench.FnkitHandler(), httpserver.WithoutAccessLog())
+	case "fnkit-serve":
+		logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		return httpserver.Serve(ctx, ln, bench.FnkitHandler(), httpserver.WithServerLogger(logger))
+	}
+	return fmt.Errorf("unknown -impl %q", impl)
+}
