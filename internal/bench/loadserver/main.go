@@ -26,19 +26,21 @@ func main() {
 	impl := flag.String("impl", "fnkit", "bare, fnkit or fnkit-serve")
 	addr := flag.String("addr", "127.0.0.1:9090", "listen address")
 	flag.Parse()
-	if err := run(*impl, *addr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := run(ctx, *impl, ln); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(impl, addr string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
+// run serves the workload with impl on ln until ctx is done.
+func run(ctx context.Context, impl string, ln net.Listener) error {
 	switch impl {
 	case "bare", "fnkit":
 		h := bench.BareHandler()
