@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -152,7 +153,7 @@ type inbound struct {
 }
 
 // decodeBinary builds an event from binary-mode headers and body.
-func decodeBinary(in *inbound, h http.Header, body []byte) (event.Event, error) {
+func decodeBinary(in *inbound, h http.Header, body []byte, last *atomic.Pointer[parsedSource]) (event.Event, error) {
 	var specversion string
 	var seen [len(requiredHeaders)]bool
 	for key, vals := range h {
@@ -223,7 +224,7 @@ func decodeBinary(in *inbound, h http.Header, body []byte) (event.Event, error) 
 	if strings.TrimSpace(in.ec.Type) == "" {
 		return event.Event{}, invalid("header ce-type must not be empty")
 	}
-	if err := in.setSource(); err != nil {
+	if err := in.setSource(last); err != nil {
 		return event.Event{}, err
 	}
 	if err := in.setContentType(headerValue(h, "Content-Type")); err != nil {
@@ -232,8 +233,13 @@ func decodeBinary(in *inbound, h http.Header, body []byte) (event.Event, error) 
 	return in.event(body), nil
 }
 
-// setSource parses in.source into the event context.
-func (in *inbound) setSource() error {
+// setSource parses in.source into the event context, reusing the last
+// parse when the source repeats, as it does for most senders.
+func (in *inbound) setSource(last *atomic.Pointer[parsedSource]) error {
+	if p := last.Load(); p != nil && p.raw == in.source {
+		in.ec.Source = p.ref
+		return nil
+	}
 	if strings.TrimSpace(in.source) == "" {
 		return invalid("header ce-source must not be empty")
 	}
@@ -242,7 +248,14 @@ func (in *inbound) setSource() error {
 		return invalid("header ce-source: %q is not a URI-reference", in.source)
 	}
 	in.ec.Source = types.URIRef{URL: *u}
+	last.Store(&parsedSource{raw: in.source, ref: in.ec.Source})
 	return nil
+}
+
+// parsedSource is a source string and its parse.
+type parsedSource struct {
+	raw string
+	ref types.URIRef
 }
 
 // setContentType sets the data content type from a Content-Type header,
@@ -396,7 +409,7 @@ func decodeBatch(body []byte) ([]json.RawMessage, error) {
 // decodePlain makes an event of a request without CloudEvents headers: the
 // body is the data, the id is the Idempotency-Key header or a fresh one,
 // the source is the request path, and the type is configured.
-func decodePlain(in *inbound, r *http.Request, body []byte, cfg *config) (event.Event, error) {
+func decodePlain(in *inbound, r *http.Request, body []byte, cfg *config, last *atomic.Pointer[parsedSource]) (event.Event, error) {
 	in.ec.ID = headerValue(r.Header, "Idempotency-Key")
 	if in.ec.ID == "" {
 		in.ec.ID = cfg.newID()
@@ -408,7 +421,7 @@ func decodePlain(in *inbound, r *http.Request, body []byte, cfg *config) (event.
 	if in.source == "" {
 		in.source = "/"
 	}
-	if err := in.setSource(); err != nil {
+	if err := in.setSource(last); err != nil {
 		return event.Event{}, err
 	}
 	if err := in.setContentType(headerValue(r.Header, "Content-Type")); err != nil {

@@ -17,6 +17,7 @@ type Handler struct {
 	h      handler.Handler
 	cfg    config
 	served atomic.Bool // false until the first request: the cold start
+	source atomic.Pointer[parsedSource]
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -60,11 +61,11 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.serveBatch(w, r, in, body)
 		return
 	case modeBinary:
-		e, err = decodeBinary(in, r.Header, body)
+		e, err = decodeBinary(in, r.Header, body, &a.source)
 	case modeStructured:
 		e, err = decodeStructured(body)
 	default:
-		e, err = decodePlain(in, r, body, &a.cfg)
+		e, err = decodePlain(in, r, body, &a.cfg, &a.source)
 	}
 	if err != nil {
 		a.fail(w, r, nil, err)

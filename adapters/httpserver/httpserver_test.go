@@ -539,3 +539,21 @@ func TestNewPanicsOnWiringMistakes(t *testing.T) {
 		})
 	}
 }
+
+// The adapter reuses the parse of a repeated source: a different source
+// must never get the previous one's.
+func TestSourcesDoNotLeakBetweenRequests(t *testing.T) {
+	rec := &recorder{}
+	base := serve(t, New(rec))
+	for _, src := range []string{"/a", "/a", "https://example.com/b?x=1", "/a", "urn:c"} {
+		if resp := do(t, base, binary("{}", "Ce-Source", src)); resp.status != 204 {
+			t.Fatalf("source %q: status %d", src, resp.status)
+		}
+		if got := rec.last(t).Source(); got != src {
+			t.Fatalf("source %q decoded as %q", src, got)
+		}
+	}
+	if resp := do(t, base, binary("{}", "Ce-Source", "http://[::1")); resp.status != 400 {
+		t.Fatalf("bad source after good ones: status %d", resp.status)
+	}
+}

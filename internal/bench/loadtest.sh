@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Load test over loopback: the server pinned to CPU 0, wrk to CPU 1.
-# Usage: internal/bench/loadtest.sh [duration] [connections]
-# Needs wrk (Debian package wrk).
+# Implementations run in alternation for several rounds, and the median
+# requests/s of each is reported, because a shared machine is noisy.
+#
+# Usage: internal/bench/loadtest.sh [duration] [connections] [rounds]
+# IMPLS="bare fnkit" restricts the implementations. Needs wrk (Debian: wrk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dur=${1:-10s}
 conns=${2:-32}
+rounds=${3:-3}
+impls=${IMPLS:-bare fnkit fnkit-serve-nolog fnkit-serve}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/loadserver" ./internal/bench/loadserver
@@ -19,12 +24,23 @@ wrk.headers["Ce-Type"] = "com.example.order.placed"
 wrk.headers["Content-Type"] = "application/json"
 LUA
 port=19090
-for impl in ${IMPLS:-bare fnkit fnkit-serve}; do
-	taskset -c 0 "$tmp/loadserver" -impl "$impl" -addr "127.0.0.1:$port" 2>/dev/null &
-	pid=$!
-	for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
-	taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/post.lua" "http://127.0.0.1:$port/" >/dev/null # warm-up
-	echo "== $impl"
-	taskset -c 1 wrk -t1 -c"$conns" -d"$dur" -s "$tmp/post.lua" "http://127.0.0.1:$port/" | grep -E "Requests/sec|Latency|Non-2xx"
-	kill "$pid"; wait "$pid" 2>/dev/null || true
+for round in $(seq "$rounds"); do
+	for impl in $impls; do
+		taskset -c 0 "$tmp/loadserver" -impl "$impl" -addr "127.0.0.1:$port" 2>/dev/null &
+		pid=$!
+		for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
+		taskset -c 1 wrk -t1 -c"$conns" -d2s -s "$tmp/post.lua" "http://127.0.0.1:$port/" >/dev/null # warm-up
+		out=$(taskset -c 1 wrk -t1 -c"$conns" -d"$dur" -s "$tmp/post.lua" "http://127.0.0.1:$port/")
+		if grep -q "Non-2xx" <<<"$out"; then echo "$impl: non-2xx answers"; exit 1; fi
+		rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+		p50=$(awk '/Latency/ {print $2}' <<<"$out")
+		echo "round $round  $impl  $rps req/s  (mean latency $p50)"
+		echo "$impl $rps" >> "$tmp/results"
+		kill "$pid"; wait "$pid" 2>/dev/null || true
+	done
+done
+echo "== median requests/s over $rounds rounds ($dur, $conns connections)"
+for impl in $impls; do
+	med=$(awk -v i="$impl" '$1==i {print $2}' "$tmp/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	echo "$impl $med"
 done

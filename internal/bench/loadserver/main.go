@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
@@ -25,7 +26,14 @@ import (
 func main() {
 	impl := flag.String("impl", "fnkit", "bare, fnkit or fnkit-serve")
 	addr := flag.String("addr", "127.0.0.1:9090", "listen address")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	ln, err := net.Listen("tcp", *addr)
@@ -35,6 +43,7 @@ func main() {
 	}
 	if err := run(ctx, *impl, ln); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
