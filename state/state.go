@@ -62,7 +62,10 @@ type Item struct {
 //
 // Keys are non-empty strings of at most MaxKeyLen bytes, any bytes allowed.
 // A ttl of zero means the item never expires; a negative ttl is an error.
-// All methods are safe for concurrent use and honour ctx cancellation.
+// All methods are safe for concurrent use and honour ctx cancellation: a
+// call whose ctx is already done has no effect and returns an error
+// wrapping ctx.Err(). A Store keeps no reference to a value it is given,
+// and the values it returns are the caller's to modify.
 type Store interface {
 	// Get returns the live item at key, or ErrNotFound.
 	Get(ctx context.Context, key string) (Item, error)
@@ -76,7 +79,8 @@ type Store interface {
 	Put(ctx context.Context, key string, value []byte, ttl time.Duration) (Version, error)
 	// CompareAndSwap replaces the item at key with value if its version is
 	// old, and returns the new version. It returns ErrNotFound if there is
-	// no live item and ErrVersionConflict if the version differs.
+	// no live item and ErrVersionConflict if the version differs. AnyVersion
+	// is not a wildcard here: it never matches a live item.
 	CompareAndSwap(ctx context.Context, key string, old Version, value []byte, ttl time.Duration) (Version, error)
 	// Delete removes the item at key. With AnyVersion it is unconditional
 	// and returns nil even if there is nothing to delete; with a version it
