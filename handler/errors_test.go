@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 )
 
 func TestClassOf(t *testing.T) {
@@ -113,5 +116,30 @@ func TestClassString(t *testing.T) {
 func TestIsDeadline(t *testing.T) {
 	if !IsDeadline(fmt.Errorf("x: %w", context.DeadlineExceeded)) || IsDeadline(context.Canceled) {
 		t.Fatal("IsDeadline wrong")
+	}
+}
+
+func TestCallRecoversPanics(t *testing.T) {
+	boom := errors.New("boom")
+	for name, v := range map[string]any{"string": "oops", "error": boom} {
+		t.Run(name, func(t *testing.T) {
+			h := Func(func(ctx context.Context, e event.Event) (*event.Event, error) { panic(v) })
+			reply, err := Call(context.Background(), h, event.New())
+			var p *PanicError
+			if reply != nil || !errors.As(err, &p) || p.Value != v || len(p.Stack) == 0 {
+				t.Fatalf("reply %v err %v", reply, err)
+			}
+			if ClassOf(err) != ClassRetryable || !strings.Contains(err.Error(), "handler: panic:") {
+				t.Fatalf("class %v message %q", ClassOf(err), err)
+			}
+			if name == "error" && !errors.Is(err, boom) {
+				t.Fatal("a panic with an error does not unwrap to it")
+			}
+		})
+	}
+	want := event.New()
+	got, err := Call(context.Background(), Func(func(ctx context.Context, e event.Event) (*event.Event, error) { return &want, nil }), event.New())
+	if err != nil || got != &want {
+		t.Fatalf("Call changed a normal result: %v %v", got, err)
 	}
 }

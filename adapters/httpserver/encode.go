@@ -193,7 +193,7 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 		if err == nil {
 			res.ID, res.Source = e.ID(), e.Source()
 			var reply *event.Event
-			reply, err = a.h.Handle(ctx, e)
+			reply, err = handler.Call(ctx, a.h, e)
 			if err == nil && reply != nil {
 				if _, err = contextV1(reply); err == nil {
 					res.Reply = reply

@@ -72,7 +72,7 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := a.context(r, in)
-	reply, err := a.h.Handle(ctx, e)
+	reply, err := handler.Call(ctx, a.h, e)
 	if cancel != nil {
 		cancel()
 	}
@@ -141,6 +141,10 @@ func (a *Handler) logFailure(r *http.Request, e *event.Event, status int, err er
 	}
 	if e != nil {
 		attrs = append(attrs, slog.String("ce_id", e.ID()), slog.String("ce_type", e.Type()))
+	}
+	var p *handler.PanicError
+	if errors.As(err, &p) {
+		attrs = append(attrs, slog.String("stack", string(p.Stack)))
 	}
 	logger.LogAttrs(ctx, level, "event failed", attrs...)
 }

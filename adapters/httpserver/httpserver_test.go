@@ -557,3 +557,26 @@ func TestSourcesDoNotLeakBetweenRequests(t *testing.T) {
 		t.Fatalf("bad source after good ones: status %d", resp.status)
 	}
 }
+
+func TestPanicIs500AndServerSurvives(t *testing.T) {
+	n := 0
+	h := handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		n++
+		if n == 1 {
+			panic("secret panic value")
+		}
+		return nil, nil
+	})
+	var logs syncBuffer
+	base := serve(t, New(h, WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))))
+	resp := do(t, base, binary("{}"))
+	if resp.status != 500 || bytes.Contains(resp.body, []byte("secret")) {
+		t.Fatalf("status %d body %s", resp.status, resp.body)
+	}
+	if !strings.Contains(logs.String(), "secret panic value") {
+		t.Fatalf("the panic was not logged: %s", logs.String())
+	}
+	if resp := do(t, base, binary("{}")); resp.status != 204 {
+		t.Fatalf("after a panic: status %d", resp.status)
+	}
+}
