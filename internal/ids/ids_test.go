@@ -34,7 +34,7 @@ func TestFormatAndPrefixes(t *testing.T) {
 	if ida[:16] == idb[:16] {
 		t.Fatalf("two generators share a random prefix: %s %s", ida, idb)
 	}
-	if Next() == Next() {
+	if first, second := Next(), Next(); first == second {
 		t.Fatal("the shared generator repeats")
 	}
 }
