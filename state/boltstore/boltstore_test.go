@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceRealClock(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sleeps about 1.5 s")
+		t.Skip("sleeps about 1.3 s")
 	}
 	// One file for every subtest, as a shared server would be.
 	s, _ := open(t)

@@ -4,7 +4,7 @@
 //
 // Versions come from a counter per Store, so they never repeat within a
 // Store, and a test's sequence of writes always yields the same versions.
-// Expired items behave as absent; they are dropped when a write touches
+// Expired items behave as absent; they are dropped when a call touches
 // their key or when Len runs, not in the background.
 package memstore
 

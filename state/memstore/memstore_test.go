@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 
 func TestConformanceRealClock(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sleeps about 1.5 s")
+		t.Skip("sleeps about 1.3 s")
 	}
 	// One store for every subtest, as a shared server would be.
 	s := memstore.New()

@@ -26,7 +26,7 @@ func Example() {
 
 	for range 3 {
 		_, err := s.Get(ctx, "k")
-		fmt.Println(errors.Is(err, state.ErrUnavailable), s.State())
+		fmt.Println(errors.Is(err, state.ErrUnavailable), s.BreakerState())
 	}
 	// Output:
 	// false closed

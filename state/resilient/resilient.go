@@ -167,9 +167,9 @@ func New(s state.Store, opts ...Option) *Store {
 	return r
 }
 
-// State returns the circuit breaker's state: always Closed without
+// BreakerState returns the circuit breaker's state: always Closed without
 // WithCircuitBreaker.
-func (s *Store) State() BreakerState {
+func (s *Store) BreakerState() BreakerState {
 	if s.cb == nil {
 		return Closed
 	}

@@ -185,7 +185,7 @@ func TestCallerDeadlineWins(t *testing.T) {
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want context.Canceled", err)
 	}
-	if st := s.State(); st != resilient.Closed {
+	if st := s.BreakerState(); st != resilient.Closed {
 		t.Fatalf("breaker %v after caller cancellations; they must not count", st)
 	}
 
@@ -222,7 +222,7 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 			t.Fatalf("call %d: err = %v; want the store's own error", i, err)
 		}
 	}
-	if st := s.State(); st != resilient.Open {
+	if st := s.BreakerState(); st != resilient.Open {
 		t.Fatalf("breaker %v after 3 failures; want open", st)
 	}
 
@@ -250,20 +250,20 @@ func TestBreakerOpensAndRecovers(t *testing.T) {
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, errRefused) {
 		t.Fatalf("probe: err = %v; want the store's error", err)
 	}
-	if st := s.State(); st != resilient.Open {
+	if st := s.BreakerState(); st != resilient.Open {
 		t.Fatalf("breaker %v after a failed probe; want open", st)
 	}
 
 	// A successful probe closes it.
 	f.set(nil)
 	time.Sleep(60 * time.Millisecond)
-	if st := s.State(); st != resilient.HalfOpen {
+	if st := s.BreakerState(); st != resilient.HalfOpen {
 		t.Fatalf("breaker %v after the cooldown; want half-open", st)
 	}
 	if it, err := s.Get(ctx, "k"); err != nil || string(it.Value) != "v" {
 		t.Fatalf("probe: %q, %v", it.Value, err)
 	}
-	if st := s.State(); st != resilient.Closed {
+	if st := s.BreakerState(); st != resilient.Closed {
 		t.Fatalf("breaker %v after a successful probe; want closed", st)
 	}
 	mu.Lock()
@@ -285,7 +285,7 @@ func TestBreakerOneProbeAtATime(t *testing.T) {
 	s := resilient.New(f, resilient.WithCircuitBreaker(1, 20*time.Millisecond))
 	f.set(refuse)
 	_, _ = s.Get(ctx, "k")
-	if s.State() != resilient.Open {
+	if s.BreakerState() != resilient.Open {
 		t.Fatal("breaker did not open")
 	}
 	time.Sleep(30 * time.Millisecond)
@@ -304,8 +304,8 @@ func TestBreakerOneProbeAtATime(t *testing.T) {
 	if err := <-probe; !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("probe: %v; want the store's ErrNotFound", err)
 	}
-	if s.State() != resilient.Closed {
-		t.Fatalf("breaker %v after the probe answered; want closed", s.State())
+	if s.BreakerState() != resilient.Closed {
+		t.Fatalf("breaker %v after the probe answered; want closed", s.BreakerState())
 	}
 }
 
@@ -333,7 +333,7 @@ func TestBreakerCountsOnlyFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s.State() != resilient.Closed {
+	if s.BreakerState() != resilient.Closed {
 		t.Fatal("answers about the data opened the breaker")
 	}
 
@@ -347,7 +347,7 @@ func TestBreakerCountsOnlyFailures(t *testing.T) {
 			t.Fatal("Put with a negative ttl succeeded")
 		}
 	}
-	if f.calls.Load() != before || s.State() != resilient.Closed {
+	if f.calls.Load() != before || s.BreakerState() != resilient.Closed {
 		t.Fatal("invalid arguments reached the store or tripped the breaker")
 	}
 
@@ -360,7 +360,7 @@ func TestBreakerCountsOnlyFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s.State() != resilient.Closed {
+	if s.BreakerState() != resilient.Closed {
 		t.Fatal("non-consecutive failures opened the breaker")
 	}
 }
@@ -372,8 +372,8 @@ func TestBreakerCountsTimeouts(t *testing.T) {
 	for range 2 {
 		_, _ = s.Get(context.Background(), "k")
 	}
-	if s.State() != resilient.Open {
-		t.Fatalf("breaker %v after 2 timeouts; want open", s.State())
+	if s.BreakerState() != resilient.Open {
+		t.Fatalf("breaker %v after 2 timeouts; want open", s.BreakerState())
 	}
 }
 

@@ -36,9 +36,9 @@ func (c *config) fake() bool { return c.advance != nil }
 
 // WithAdvance gives the suite the store's clock seam: advance moves the
 // clock every store returned by newStore reads forward by d. TTL tests then
-// advance the clock instead of sleeping. Without it they sleep real time
-// (about 1.5 s in all). Subtests do not run in parallel, so one clock may
-// be shared by every store.
+// advance the clock instead of sleeping. Without it they sleep real time:
+// about 1.3 s in all (1 s of ttl plus the WithTolerance duration). Subtests
+// do not run in parallel, so one clock may be shared by every store.
 //
 // It panics if advance is nil.
 func WithAdvance(advance func(d time.Duration)) Option {

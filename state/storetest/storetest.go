@@ -23,7 +23,7 @@
 // copies rather than aliases of caller slices, cancelled contexts, a
 // create race and lost updates under concurrent compare-and-swap. With a
 // fake clock (WithAdvance or WithClock) it never sleeps; otherwise its TTL
-// tests sleep about 1.5 s in all.
+// tests sleep about 1.3 s in all.
 //
 // Bench measures the throughput of one store.
 package storetest
