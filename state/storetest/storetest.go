@@ -20,8 +20,9 @@
 // it: results and sentinel errors of each method, versions that change on
 // every write and never repeat for a key (no ABA), TTL expiry and
 // Item.ExpiresAt, invalid keys and ttls, unusual keys, large values,
-// copies rather than aliases of caller slices, cancelled contexts, a
-// create race and lost updates under concurrent compare-and-swap. With a
+// copies rather than aliases of caller slices, cancelled contexts,
+// concurrent Creates, swaps and deletes of one key (exactly one wins), and
+// lost updates under concurrent read-modify-swap loops. With a
 // fake clock (WithAdvance or WithClock) it never sleeps; otherwise its TTL
 // tests sleep about 1.3 s in all.
 //
@@ -70,6 +71,8 @@ func Run(t *testing.T, newStore func(t *testing.T) state.Store, opts ...Option) 
 		{"TTL", testTTL},
 		{"TTLBoundary", testTTLBoundary},
 		{"CreateRace", testCreateRace},
+		{"CompareAndSwapRace", testCompareAndSwapRace},
+		{"DeleteRace", testDeleteRace},
 		{"NoLostUpdates", testNoLostUpdates},
 	}
 	for _, tt := range tests {
@@ -717,20 +720,11 @@ func testTTLBoundary(t *testing.T, e *env) {
 func testCreateRace(t *testing.T, e *env) {
 	const n = 32
 	k := e.key("k")
-	var (
-		start = make(chan struct{})
-		wg    sync.WaitGroup
-		items = make([]state.Item, n)
-		errs  = make([]error, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			items[i], errs[i] = e.s.Create(context.Background(), k, []byte(strconv.Itoa(i)), 0)
-		})
-	}
-	close(start)
-	wg.Wait()
+	items := make([]state.Item, n)
+	errs := race(n, func(i int) (err error) {
+		items[i], err = e.s.Create(context.Background(), k, []byte(strconv.Itoa(i)), 0)
+		return err
+	})
 
 	winner := -1
 	for i, err := range errs {
@@ -760,6 +754,75 @@ func testCreateRace(t *testing.T, e *env) {
 		}
 	}
 	wantItem(t, e.s, k, w.Value, w.Version)
+}
+
+// race runs n calls of fn at once and returns their errors.
+func race(n int, fn func(i int) error) []error {
+	var (
+		start = make(chan struct{})
+		wg    sync.WaitGroup
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// testCompareAndSwapRace: of 32 concurrent swaps from one version exactly
+// one succeeds; the others conflict.
+func testCompareAndSwapRace(t *testing.T, e *env) {
+	const n = 32
+	k := e.key("k")
+	v := mustPut(t, e.s, k, []byte("start"), 0)
+	versions := make([]state.Version, n)
+	errs := race(n, func(i int) (err error) {
+		versions[i], err = e.s.CompareAndSwap(context.Background(), k, v, []byte(strconv.Itoa(i)), 0)
+		return err
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if winner >= 0 {
+				t.Fatalf("swaps %d and %d from the same version both succeeded", winner, i)
+			}
+			winner = i
+		case !errors.Is(err, state.ErrVersionConflict):
+			t.Fatalf("swap %d: %v; want nil or ErrVersionConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("none of %d concurrent swaps succeeded", n)
+	}
+	wantItem(t, e.s, k, []byte(strconv.Itoa(winner)), versions[winner])
+}
+
+// testDeleteRace: of 32 concurrent deletes of one version exactly one
+// succeeds; the others find nothing.
+func testDeleteRace(t *testing.T, e *env) {
+	const n = 32
+	k := e.key("k")
+	v := mustPut(t, e.s, k, []byte("v"), 0)
+	errs := race(n, func(int) error { return e.s.Delete(context.Background(), k, v) })
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, state.ErrNotFound):
+			t.Fatalf("delete %d: %v; want nil or ErrNotFound", i, err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent deletes of one version succeeded; want exactly 1", wins, n)
+	}
+	wantMissing(t, e.s, k)
 }
 
 // testNoLostUpdates: 8 goroutines each add 1 to a counter 25 times with

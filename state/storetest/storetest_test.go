@@ -58,6 +58,8 @@ var bugs = map[string]string{
 	"cas-keeps-old-ttl":   "TTL",                 // CompareAndSwap keeps the old expiry
 	"delete-expired-conf": "TTL",                 // Delete(version) of an expired item is a conflict
 	"lost-update":         "NoLostUpdates",       // CompareAndSwap ignores the version half the time
+	"cas-race":            "CompareAndSwapRace",  // two swaps from one version may both succeed
+	"delete-race":         "DeleteRace",          // two deletes of one version may both succeed
 	"create-race":         "CreateRace",          // two Creates may both succeed
 	"ttl-put-keeps":       "TTL",                 // Put keeps the old expiry
 	"versions-zero":       "Create",              // versions start at zero
@@ -283,7 +285,7 @@ func (s *toy) CompareAndSwap(ctx context.Context, key string, old state.Version,
 		s.mu.Unlock()
 		return 0, state.ErrVersionConflict
 	}
-	if s.bugs["lost-update"] {
+	if s.bugs["lost-update"] || s.bugs["cas-race"] {
 		s.mu.Unlock()
 		time.Sleep(100 * time.Microsecond)
 		s.mu.Lock()
@@ -336,6 +338,11 @@ func (s *toy) Delete(ctx context.Context, key string, version state.Version) err
 		if s.bugs["delete-any-noop"] {
 			return nil
 		}
+	}
+	if s.bugs["delete-race"] && version != state.AnyVersion {
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		s.mu.Lock()
 	}
 	if s.bugs["delete-prefix"] {
 		for other := range s.items {
