@@ -555,11 +555,11 @@ func testExpiresAt(t *testing.T, e *env) {
 	check("Get after CompareAndSwap with ttl 30m", mustGet(t, e.s, k).ExpiresAt, before, after, 30*time.Minute)
 
 	v = mustCAS(t, e.s, k, v, []byte("v"), 0)
-	wantNoExpiry(t, mustGet(t, e.s, k), "Get after CompareAndSwap with ttl 0")
+	wantNoExpiry(t, wantItem(t, e.s, k, []byte("v"), v), "Get after CompareAndSwap with ttl 0")
 
 	mustPut(t, e.s, k, []byte("v"), time.Minute)
-	mustPut(t, e.s, k, []byte("v"), 0)
-	wantNoExpiry(t, mustGet(t, e.s, k), "Get after Put with ttl 0")
+	v = mustPut(t, e.s, k, []byte("v"), 0)
+	wantNoExpiry(t, wantItem(t, e.s, k, []byte("v"), v), "Get after Put with ttl 0")
 }
 
 // ttlCase is one TTL scenario. setup writes items that expire after
