@@ -25,6 +25,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -182,16 +183,24 @@ func encode(version state.Version, expiresAt time.Time, value []byte) []byte {
 	b[0] = format1
 	binary.BigEndian.PutUint64(b[1:], uint64(version))
 	if !expiresAt.IsZero() {
-		binary.BigEndian.PutUint64(b[9:], uint64(expiresAt.UnixNano()))
+		ns := int64(math.MaxInt64) // beyond the year 2262: as good as never
+		if expiresAt.Before(time.Unix(0, math.MaxInt64)) {
+			ns = expiresAt.UnixNano()
+		}
+		binary.BigEndian.PutUint64(b[9:], uint64(ns))
 	}
 	copy(b[headerSize:], value)
 	return b
 }
 
+// ErrCorrupt reports a record in the bucket that this package did not
+// write (or cannot read). Put and Delete(AnyVersion) replace it.
+var ErrCorrupt = errors.New("boltstore: corrupt record")
+
 // decode parses a record; its value aliases b.
 func decode(b []byte) (record, error) {
 	if len(b) < headerSize || b[0] != format1 {
-		return record{}, errors.New("boltstore: corrupt record: unknown format")
+		return record{}, ErrCorrupt
 	}
 	return record{
 		version:   state.Version(binary.BigEndian.Uint64(b[1:])),
@@ -224,7 +233,7 @@ func (s *Store) live(b *bolt.Bucket, key []byte, now time.Time) (record, bool, e
 	}
 	r, err := decode(raw)
 	if err != nil {
-		return record{}, false, fmt.Errorf("%w (key %q)", err, key)
+		return record{}, false, err
 	}
 	if r.expired(now) {
 		return record{}, false, nil

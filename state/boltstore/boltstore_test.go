@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -171,10 +172,10 @@ func TestCorruptRecord(t *testing.T) {
 	}
 	defer s.Close()
 	_, err = s.Get(ctx, "bad")
-	if err == nil || errors.Is(err, state.ErrNotFound) {
-		t.Fatalf("Get of a corrupt record: %v; want a corruption error", err)
+	if !errors.Is(err, boltstore.ErrCorrupt) || errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("Get of a corrupt record: %v; want ErrCorrupt", err)
 	}
-	if _, err := s.CompareAndSwap(ctx, "bad", 1, []byte("v"), 0); err == nil || errors.Is(err, state.ErrNotFound) {
+	if _, err := s.CompareAndSwap(ctx, "bad", 1, []byte("v"), 0); !errors.Is(err, boltstore.ErrCorrupt) {
 		t.Fatalf("CompareAndSwap of a corrupt record: %v; want a corruption error", err)
 	}
 	// Put and Delete(AnyVersion) repair it; Sweep leaves it alone.
@@ -338,6 +339,21 @@ func TestOptionsPanic(t *testing.T) {
 			}()
 			f()
 		})
+	}
+}
+
+func TestFarExpiry(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	if _, err := s.Put(ctx, "k", []byte("v"), time.Duration(math.MaxInt64)); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.Get(ctx, "k")
+	if err != nil {
+		t.Fatalf("Get of an item with a ttl of 292 years: %v", err)
+	}
+	if it.ExpiresAt.Year() < 2262 {
+		t.Fatalf("ExpiresAt = %v; want far in the future", it.ExpiresAt)
 	}
 }
 

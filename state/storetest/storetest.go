@@ -560,6 +560,13 @@ func testExpiresAt(t *testing.T, e *env) {
 	mustPut(t, e.s, k, []byte("v"), time.Minute)
 	v = mustPut(t, e.s, k, []byte("v"), 0)
 	wantNoExpiry(t, wantItem(t, e.s, k, []byte("v"), v), "Get after Put with ttl 0")
+
+	// A ttl of a century is a ttl like any other.
+	const century = 100 * 365 * 24 * time.Hour
+	before = now()
+	v = mustPut(t, e.s, k, []byte("v"), century)
+	after = now()
+	check("Get after Put with ttl 100 years", wantItem(t, e.s, k, []byte("v"), v).ExpiresAt, before, after, century)
 }
 
 // ttlCase is one TTL scenario. setup writes items that expire after
