@@ -12,11 +12,11 @@
 // for the life of the file, across deletes, re-creates and restarts.
 //
 // An item with a ttl behaves as absent once it expires. Reads skip expired
-// items, writes to their key replace them and Delete removes them, but an
-// expired item whose key is never touched again stays in the file until
-// Sweep deletes it: call Sweep from time to time (at startup, from a
-// timer) in a process that writes many keys with a ttl, or let the Store
-// do it with WithSweepInterval.
+// items, writes to their key replace them and Delete(AnyVersion) removes
+// them, but an expired item whose key is never touched again stays in the
+// file until Sweep deletes it: call Sweep from time to time (at startup,
+// from a timer) in a process that writes many keys with a ttl, or let the
+// Store do it with WithSweepInterval.
 package boltstore
 
 import (
