@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/handler"
+)
+
+// CreatedType is the CloudEvents type of a create request sent as a plain
+// POST, and ReplyType the type of its reply.
+const (
+	CreatedType = "com.example.orders.create"
+	ReplyType   = "com.example.orders.created"
+)
+
+// routes returns the API: POST /orders runs Create behind mw (the
+// idempotency middleware), GET /orders/{id} reads an order. Any HTTP
+// client can call it; POST /orders also accepts CloudEvents.
+func routes(svc *Service, mw handler.Middleware, logger *slog.Logger) http.Handler {
+	create := mw(handler.Typed(svc.Create, handler.WithReplyType(ReplyType)))
+	mux := http.NewServeMux()
+	mux.Handle("POST /orders", httpserver.New(create,
+		httpserver.WithPlainType(CreatedType), httpserver.WithMaxBodyBytes(64<<10), httpserver.WithLogger(logger)))
+	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		o, err := svc.Get(r.Context(), r.PathValue("id"))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			writeProblem(w, http.StatusNotFound, "no order with id "+r.PathValue("id"))
+			return
+		case err != nil:
+			logger.ErrorContext(r.Context(), "get order", "error", err)
+			writeProblem(w, http.StatusInternalServerError, "")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(o)
+	})
+	return mux
+}
+
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail,
+	})
+}
