@@ -31,6 +31,12 @@ var rules = map[string][]string{
 	"handler/handlertest": append(drivers, module+"adapters", module+"state", sdkClient),
 	"adapters/httpserver": append(drivers, module+"state", sdkClient),
 	"state":               append(drivers, validator, "github.com/cloudevents", module+"handler"),
+	"state/memstore":      append(drivers, module+"handler"),
+	"state/boltstore":     {lambda, ffgo, redis, pgx, awssdk, otel, module + "handler"},
+	"state/redisstore":    {lambda, ffgo, pgx, awssdk, bolt, otel, module + "handler"},
+	"state/pgstore":       {lambda, ffgo, redis, awssdk, bolt, otel, module + "handler"},
+	"state/dynamostore":   {lambda, ffgo, redis, pgx, bolt, otel, module + "handler"},
+	"state/resilient":     {lambda, ffgo, redis, pgx, awssdk, bolt, otel, module + "handler"},
 	"examples/hello":      {lambda, ffgo, redis, pgx, awssdk, bolt},
 }
 
