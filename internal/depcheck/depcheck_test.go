@@ -37,6 +37,8 @@ var rules = map[string][]string{
 	"state/pgstore":       {lambda, ffgo, redis, awssdk, bolt, otel, module + "handler"},
 	"state/dynamostore":   {lambda, ffgo, redis, pgx, bolt, otel, module + "handler"},
 	"state/resilient":     {lambda, ffgo, redis, pgx, awssdk, bolt, otel, module + "handler"},
+	"idempotency":         append(drivers, module+"adapters"),
+	"middleware":          {lambda, ffgo, redis, pgx, awssdk, bolt, module + "adapters"},
 	"examples/hello":      {lambda, ffgo, redis, pgx, awssdk, bolt},
 }
 

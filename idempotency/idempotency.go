@@ -1,0 +1,240 @@
+// Package idempotency makes a handler run at most once per idempotency key
+// under any number of duplicate deliveries — the guarantee at-least-once
+// platforms (SQS, Pub/Sub, EventBridge, Knative) leave to their users — and
+// answers duplicates with the stored reply.
+//
+// The key is by default the event's CloudEvents identity (source and id),
+// or what a KeyFunc finds in the event or its data. The Engine keeps one
+// record per key in a state.Store (any implementation: memory, bbolt,
+// Redis, DynamoDB, PostgreSQL):
+//
+//   - A delivery first claims the key with state.Store.Create: an
+//     in-progress record whose TTL is the lease, bounded by the
+//     invocation's deadline. Of concurrent deliveries exactly one claims
+//     it; the others find the record in the same round trip.
+//   - The claimer runs the handler, then turns its record into a completed
+//     one holding the reply, with CompareAndSwap on the claim's version,
+//     kept for the expiry (one hour by default). A new key costs two store
+//     calls; a duplicate one (none when the in-process cache has it).
+//   - A duplicate of a completed key gets the stored reply without running
+//     the handler; a duplicate while in progress gets ErrInProgress (class
+//     throttled, RetryAfter the rest of the lease); a duplicate whose
+//     payload differs gets ErrPayloadMismatch (invalid input).
+//   - If the handler fails, its lease is released so that a retry runs
+//     (unless WithKeepLeaseOnError). Failures are not stored: only
+//     successes are replayed.
+//   - If the holder crashes, its record expires with the lease and the
+//     next delivery runs. Should the original finish after that, its
+//     completion is refused (ErrLeaseLost) — the version it claimed is gone
+//     — and it cannot overwrite the newer record.
+//   - If the store fails, the handler does not run: the delivery fails with
+//     a retryable error, and the platform delivers it again later.
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/state"
+)
+
+// Errors, matched with errors.Is.
+var (
+	// ErrInProgress: another delivery of the key is running. Retryable
+	// (class throttled, with RetryAfter).
+	ErrInProgress = errors.New("idempotency: another delivery of this key is in progress")
+	// ErrPayloadMismatch: the key was used before with another payload.
+	// Invalid input.
+	ErrPayloadMismatch = errors.New("idempotency: key reused with a different payload")
+	// ErrMissingKey: the event has no idempotency key. Invalid input.
+	ErrMissingKey = errors.New("idempotency: missing idempotency key")
+	// ErrLeaseLost: the handler finished after its lease ended and another
+	// delivery took the key over; its result was discarded. Retryable: a
+	// retry gets the other delivery's reply.
+	ErrLeaseLost = errors.New("idempotency: lease lost before completion")
+)
+
+// Engine runs handlers idempotently over a state.Store. Make it with New;
+// it is safe for concurrent use.
+type Engine struct {
+	store state.Store
+	cfg   config
+	cache *cache
+}
+
+// New returns an Engine keeping its records in store.
+func New(store state.Store, opts ...Option) *Engine {
+	if store == nil {
+		panic("idempotency: New(nil)")
+	}
+	e := &Engine{store: store, cfg: config{
+		key: EventIdentity, expiry: DefaultExpiry, minLease: DefaultMinLease, maxLease: DefaultMaxLease,
+		hash: DataHash, now: time.Now,
+	}}
+	for _, o := range opts {
+		o(&e.cfg)
+	}
+	if e.cfg.cacheSize > 0 {
+		e.cache = newCache(e.cfg.cacheSize)
+	}
+	return e
+}
+
+// Middleware returns the Engine as a handler.Middleware.
+func (e *Engine) Middleware() handler.Middleware { return e.Wrap }
+
+// Wrap returns h made idempotent.
+func (e *Engine) Wrap(h handler.Handler) handler.Handler {
+	return handler.Func(func(ctx context.Context, ev event.Event) (*event.Event, error) {
+		return e.handle(ctx, h, ev)
+	})
+}
+
+func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) (*event.Event, error) {
+	key, err := e.cfg.key(ctx, ev)
+	if err != nil {
+		if handler.ClassOf(err) == handler.ClassRetryable {
+			var classified *handler.Error
+			if !errors.As(err, &classified) {
+				err = handler.InvalidInput(fmt.Errorf("idempotency: finding the key: %w", err))
+			}
+		}
+		return nil, err
+	}
+	if key == "" {
+		if e.cfg.passThrough {
+			return handler.Call(ctx, h, ev)
+		}
+		return nil, handler.InvalidInput(ErrMissingKey)
+	}
+	hash, err := e.cfg.hash(ev)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: hashing the payload: %w", err)
+	}
+	hash = normHash(hash)
+	skey := e.storeKey(key)
+
+	if e.cache != nil {
+		if c, ok := e.cache.get(skey, e.cfg.now()); ok {
+			if !bytes.Equal(c.hash, hash) {
+				return nil, mismatch()
+			}
+			return cloneReply(c.reply), nil // the cached one must stay intact
+		}
+	}
+
+	claim, err := encodeRecord(statusInProgress, hash, nil)
+	if err != nil {
+		return nil, err
+	}
+	item, err := e.store.Create(ctx, skey, claim, e.lease(ctx))
+	switch {
+	case errors.Is(err, state.ErrAlreadyExists):
+		return e.duplicate(skey, hash, item)
+	case errors.Is(err, state.ErrInvalidKey):
+		return nil, handler.InvalidInput(fmt.Errorf("idempotency: key: %w", err))
+	case err != nil:
+		return nil, handler.Retryable(fmt.Errorf("idempotency: claiming the key: %w", err))
+	}
+
+	reply, herr := handler.Call(ctx, h, ev)
+	// The outcome is recorded even if the caller has gone: the side
+	// effects happened.
+	// (Bound store calls with state/resilient if the store may hang.)
+	wctx := context.WithoutCancel(ctx)
+	if herr != nil {
+		if !e.cfg.keepLease {
+			_ = e.store.Delete(wctx, skey, item.Version) // best effort: else the lease ends on its own
+		}
+		return nil, herr
+	}
+	done, err := encodeRecord(statusCompleted, hash, reply)
+	if err != nil {
+		return nil, err
+	}
+	_, err = e.store.CompareAndSwap(wctx, skey, item.Version, done, e.cfg.expiry)
+	switch {
+	case errors.Is(err, state.ErrVersionConflict), errors.Is(err, state.ErrNotFound):
+		return nil, handler.Retryable(ErrLeaseLost)
+	case err != nil:
+		// The handler succeeded but its record could not be completed: the
+		// reply is still the right answer for this delivery. A duplicate
+		// gets ErrInProgress until the lease ends, then runs again.
+		return reply, nil
+	}
+	if e.cache != nil {
+		e.cache.put(cached{key: skey, hash: hash, reply: cloneReply(reply), expires: e.cfg.now().Add(e.cfg.expiry)})
+	}
+	return reply, nil
+}
+
+// duplicate answers a delivery whose key has a record.
+func (e *Engine) duplicate(skey string, hash []byte, item state.Item) (*event.Event, error) {
+	rec, err := decodeRecord(item.Value)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: record of %q: %w", skey, err)
+	}
+	if rec.status == statusInProgress {
+		if !bytes.Equal(rec.hash, hash) {
+			return nil, mismatch()
+		}
+		wait := time.Second
+		if !item.ExpiresAt.IsZero() {
+			if d := item.ExpiresAt.Sub(e.cfg.now()); d > wait {
+				wait = d
+			}
+		}
+		return nil, handler.Throttled(ErrInProgress, wait)
+	}
+	if e.cache != nil && bytes.Equal(rec.hash, hash) {
+		expires := item.ExpiresAt
+		if expires.IsZero() {
+			expires = e.cfg.now().Add(e.cfg.expiry)
+		}
+		e.cache.put(cached{key: skey, hash: rec.hash, reply: cloneReply(rec.reply), expires: expires})
+	}
+	if !bytes.Equal(rec.hash, hash) {
+		return nil, mismatch()
+	}
+	return rec.reply, nil // freshly decoded: the caller's to keep
+}
+
+func mismatch() error {
+	return &handler.Error{Class: handler.ClassInvalidInput, Err: ErrPayloadMismatch,
+		Detail: "this idempotency key was already used with a different payload"}
+}
+
+func cloneReply(r *event.Event) *event.Event {
+	if r == nil {
+		return nil
+	}
+	c := r.Clone()
+	return &c
+}
+
+// lease is how long a claim holds: until the invocation's deadline, within
+// the configured bounds.
+func (e *Engine) lease(ctx context.Context) time.Duration {
+	d := e.cfg.maxLease
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		if inv, found := handler.InvocationFrom(ctx); found && !inv.Deadline.IsZero() {
+			deadline, ok = inv.Deadline, true
+		}
+	}
+	if ok {
+		if left := deadline.Sub(e.cfg.now()); left < d {
+			d = left
+		}
+	}
+	if d < e.cfg.minLease {
+		d = e.cfg.minLease
+	}
+	return d
+}
