@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -126,6 +127,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServerO
 		tune(srv)
 	}
 	srv.Handler = handler
+	fresh := trackFresh(srv)
 	// Requests keep their own context: cancelling ctx starts the shutdown
 	// but must not cancel requests in flight.
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
@@ -143,6 +145,10 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServerO
 	cfg.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "shutting down", slog.Duration("grace", cfg.grace))
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.grace)
 	defer cancel()
+	// net/http waits 5 s before it treats a connection that has not sent
+	// a request yet as idle; such connections (clients and proxies open
+	// them ahead) hold no request, so close them now.
+	go fresh.closeAfter(sctx, freshGrace)
 	err := srv.Shutdown(sctx)
 	<-errc // Serve returns ErrServerClosed at once after Shutdown begins.
 	if err != nil {
@@ -227,4 +233,49 @@ func withAccessLog(next http.Handler, logger *slog.Logger) http.Handler {
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:]...)
 	})
+}
+
+// freshGrace is how long a connection that has sent nothing may still
+// start a request once shutdown begins.
+const freshGrace = 200 * time.Millisecond
+
+// freshConns tracks connections that have not sent a request yet.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// trackFresh installs a ConnState hook on srv (keeping any it had) that
+// tracks its fresh connections.
+func trackFresh(srv *http.Server) *freshConns {
+	f := &freshConns{conns: map[net.Conn]struct{}{}}
+	prev := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		f.mu.Lock()
+		if st == http.StateNew {
+			f.conns[c] = struct{}{}
+		} else {
+			delete(f.conns, c)
+		}
+		f.mu.Unlock()
+		if prev != nil {
+			prev(c, st)
+		}
+	}
+	return f
+}
+
+// closeAfter closes, after d, the connections still fresh.
+func (f *freshConns) closeAfter(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(d):
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		_ = c.Close()
+		delete(f.conns, c)
+	}
 }

@@ -255,3 +255,34 @@ func TestWithHTTPServerTunes(t *testing.T) {
 		t.Fatalf("status %d tuned %v", status, time.Duration(got.Load()))
 	}
 }
+
+// A connection that never sends a request must not hold up shutdown (net/http
+// alone waits 5 s for those).
+func TestShutdownClosesFreshConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, New(&recorder{}), WithServerLogger(slog.New(slog.DiscardHandler))) }()
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if status, _ := get(t, "http://"+ln.Addr().String()+"/healthz"); status != 200 {
+		t.Fatal("not serving")
+	}
+	start := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("shutdown took %v with an idle fresh connection", d)
+	}
+	if _, err := idle.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the fresh connection is still open")
+	}
+}
