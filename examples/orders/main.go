@@ -12,13 +12,22 @@ import (
 	"syscall"
 	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
-	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/idempotency"
+	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state"
 	"github.com/fnkit/fnkit/state/boltstore"
+	"github.com/fnkit/fnkit/state/dynamostore"
 	"github.com/fnkit/fnkit/state/memstore"
+	"github.com/fnkit/fnkit/state/pgstore"
+	"github.com/fnkit/fnkit/state/redisstore"
+	"github.com/fnkit/fnkit/state/resilient"
 )
 
 func main() {
@@ -46,8 +55,13 @@ func mainErr(logger *slog.Logger) error {
 
 // run serves the API on ln until ctx is done.
 func run(ctx context.Context, ln net.Listener, store state.Store, logger *slog.Logger) error {
+	// A slow or dead store fails fast with a retryable error (answered
+	// 500, so clients retry) instead of hanging requests.
+	store = resilient.New(store, resilient.WithTimeout(2*time.Second), resilient.WithCircuitBreaker(5, 10*time.Second))
 	svc := NewService(store, time.Now, uuid.NewString)
-	mw := handler.Chain()
+	// A retried POST with the same Idempotency-Key header (the event id in
+	// plain mode) creates one order and gets the same answer.
+	mw := middleware.Idempotency(store, idempotency.WithScope("orders"), idempotency.WithCache(1024))
 	return httpserver.Serve(ctx, ln, routes(svc, mw, logger), httpserver.WithServerLogger(logger))
 }
 
@@ -56,9 +70,17 @@ func run(ctx context.Context, ln net.Listener, store state.Store, logger *slog.L
 //	bolt (default)  an embedded file, ORDERS_BOLT_PATH (default
 //	                $TMPDIR/fnkit-orders.db)
 //	memory          in memory, lost on exit
+//	redis           REDIS_ADDR (default 127.0.0.1:6379)
+//	postgres        DATABASE_URL (a pgx connection string); the table is
+//	                created if missing
+//	dynamodb        DYNAMODB_TABLE (default fnkit-orders), with the AWS
+//	                SDK's usual configuration (AWS_REGION, credentials,
+//	                AWS_ENDPOINT_URL_DYNAMODB); the table is created if
+//	                missing
 //
 // The returned function releases the store.
 func storeFromEnv(ctx context.Context, getenv func(string) string) (state.Store, func() error, error) {
+	noop := func() error { return nil }
 	switch kind := cmp.Or(getenv("ORDERS_STORE"), "bolt"); kind {
 	case "bolt":
 		path := cmp.Or(getenv("ORDERS_BOLT_PATH"), filepath.Join(os.TempDir(), "fnkit-orders.db"))
@@ -68,7 +90,35 @@ func storeFromEnv(ctx context.Context, getenv func(string) string) (state.Store,
 		}
 		return s, s.Close, nil
 	case "memory":
-		return memstore.New(), func() error { return nil }, nil
+		return memstore.New(), noop, nil
+	case "redis":
+		c := redis.NewClient(&redis.Options{Addr: cmp.Or(getenv("REDIS_ADDR"), "127.0.0.1:6379")})
+		if err := c.Ping(ctx).Err(); err != nil {
+			c.Close()
+			return nil, nil, fmt.Errorf("orders: redis: %w", err)
+		}
+		return redisstore.New(c, redisstore.WithPrefix("orders:")), c.Close, nil
+	case "postgres":
+		pool, err := pgxpool.New(ctx, getenv("DATABASE_URL"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("orders: postgres: %w", err)
+		}
+		s := pgstore.New(pool, pgstore.WithTable("orders_state"))
+		if err := s.CreateTable(ctx); err != nil {
+			pool.Close()
+			return nil, nil, err
+		}
+		return s, func() error { pool.Close(); return nil }, nil
+	case "dynamodb":
+		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("orders: aws config: %w", err)
+		}
+		s := dynamostore.New(dynamodb.NewFromConfig(cfg), cmp.Or(getenv("DYNAMODB_TABLE"), "fnkit-orders"))
+		if err := s.CreateTable(ctx); err != nil {
+			return nil, nil, err
+		}
+		return s, noop, nil
 	default:
 		return nil, nil, fmt.Errorf("orders: unknown ORDERS_STORE %q (want bolt, memory, redis, postgres or dynamodb)", kind)
 	}
