@@ -37,6 +37,7 @@ var OrderJSON = []byte(`{"orderId":"ord-20261124-000042","customer":"ada.lovelac
 	`"items":[{"sku":"tea-earl-grey-250g","qty":2},{"sku":"cup-porcelain-white","qty":1},{"sku":"saucer-white","qty":1}],` +
 	`"note":"leave at the door"}`)
 
+// Process is the business logic of the workload: count the units.
 func Process(o Order) Receipt {
 	units := 0
 	for _, it := range o.Items {
