@@ -73,7 +73,9 @@ func TestIdempotentCreate(t *testing.T) {
 // the real servers.
 func TestStoresFromEnv(t *testing.T) {
 	tests := map[string]func(t *testing.T) map[string]string{
-		"bolt":   func(t *testing.T) map[string]string { return map[string]string{"ORDERS_BOLT_PATH": t.TempDir() + "/o.db"} },
+		"bolt": func(t *testing.T) map[string]string {
+			return map[string]string{"ORDERS_BOLT_PATH": t.TempDir() + "/o.db"}
+		},
 		"memory": func(t *testing.T) map[string]string { return nil },
 		"redis": func(t *testing.T) map[string]string {
 			return map[string]string{"ORDERS_STORE": "redis", "REDIS_ADDR": testserver.Redis(t).Addr}

@@ -97,4 +97,3 @@ func exportedRecv(d *ast.FuncDecl) bool {
 	id, ok := typ.(*ast.Ident)
 	return ok && id.IsExported()
 }
-

@@ -106,4 +106,3 @@ func unprivileged(dirs ...string) (*syscall.Credential, error) {
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
-
