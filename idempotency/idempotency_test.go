@@ -495,3 +495,49 @@ func TestConstructorsPanicOnWiringMistakes(t *testing.T) {
 		})
 	}
 }
+
+// TestCrashedHolderOnEveryStore is TestCrashedHolder with real time on
+// every store: a lease of one second, a holder that outlives it.
+func TestCrashedHolderOnEveryStore(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			store := b.open(t)
+			t.Parallel()
+			eng := New(store, WithScope(t.Name()), WithLease(time.Second, time.Second))
+			release, started := make(chan struct{}), make(chan struct{})
+			var runs atomic.Int64
+			reply := func(id string) handler.Handler {
+				return handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+					runs.Add(1)
+					if id == "original" {
+						close(started)
+						<-release
+					}
+					r := e.Clone()
+					r.SetID(id)
+					return &r, nil
+				})
+			}
+			ctx := context.Background()
+			orig := make(chan error, 1)
+			go func() { _, err := eng.Wrap(reply("original")).Handle(ctx, ev("x", "{}")); orig <- err }()
+			<-started
+			if _, err := eng.Wrap(reply("early")).Handle(ctx, ev("x", "{}")); !errors.Is(err, ErrInProgress) {
+				t.Fatalf("during the lease: %v", err)
+			}
+			time.Sleep(1300 * time.Millisecond)
+			r, err := eng.Wrap(reply("second")).Handle(ctx, ev("x", "{}"))
+			if err != nil || r.ID() != "second" {
+				t.Fatalf("after the lease: %v %v", r, err)
+			}
+			close(release)
+			if err := <-orig; !errors.Is(err, ErrLeaseLost) {
+				t.Fatalf("late original: %v", err)
+			}
+			r, err = eng.Wrap(reply("third")).Handle(ctx, ev("x", "{}"))
+			if err != nil || r.ID() != "second" || runs.Load() != 2 {
+				t.Fatalf("stored %v %v, runs %d; want the second delivery's reply and 2 runs", r, err, runs.Load())
+			}
+		})
+	}
+}
