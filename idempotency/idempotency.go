@@ -28,7 +28,11 @@
 //     completion is refused (ErrLeaseLost) — the version it claimed is gone
 //     — and it cannot overwrite the newer record.
 //   - If the store fails, the handler does not run: the delivery fails with
-//     a retryable error, and the platform delivers it again later.
+//     a retryable error, and the platform delivers it again later. If it
+//     fails only when the record is completed, the handler has run: its
+//     reply is returned, and the key stays in progress until its lease
+//     ends (after which a new delivery runs again). Bound store calls with
+//     state/resilient so that a hung store cannot hold an invocation.
 package idempotency
 
 import (
