@@ -2,60 +2,204 @@ package depcheck
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-const module = "github.com/fnkit/fnkit/"
+const module = "github.com/fnkit/fnkit"
 
-// Heavy third-party dependencies, each allowed only where it belongs.
-var (
-	lambda    = "github.com/aws/aws-lambda-go"
-	ffgo      = "github.com/GoogleCloudPlatform/functions-framework-go"
-	redis     = "github.com/redis/go-redis"
-	pgx       = "github.com/jackc/pgx"
-	awssdk    = "github.com/aws/aws-sdk-go-v2"
-	bolt      = "go.etcd.io/bbolt"
-	otel      = "go.opentelemetry.io/otel"
-	breaker   = "github.com/sony/gobreaker"
-	validator = "github.com/go-playground/validator"
-	sdkClient = "github.com/cloudevents/sdk-go/v2/client"
-)
+// families groups third-party modules (by module path prefix) by what they
+// are for. A package's rule names the families it may link; a module that
+// is in no family fails the test until it is placed in one, so a new
+// dependency is always a decision.
+var families = map[string][]string{
+	// The CloudEvents SDK's event package (the port type) and what it links.
+	"cloudevents": {"github.com/cloudevents/sdk-go/v2", "github.com/json-iterator/go", "github.com/modern-go/", "github.com/google/uuid"},
+	// go-playground/validator, used by typed handlers.
+	"validator": {"github.com/go-playground/", "github.com/gabriel-vasile/mimetype", "github.com/leodido/go-urn", "golang.org/x/crypto", "golang.org/x/text", "golang.org/x/sys"},
+	"bolt":      {"go.etcd.io/bbolt", "golang.org/x/sys"},
+	"redis":     {"github.com/redis/go-redis", "github.com/cespare/xxhash", "go.uber.org/atomic", "golang.org/x/sys"},
+	"pgx":       {"github.com/jackc/", "golang.org/x/sync", "golang.org/x/text"},
+	"awssdk":    {"github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"},
+	"breaker":   {"github.com/sony/gobreaker"},
+	"lambda":    {"github.com/aws/aws-lambda-go"},
+	"ffgo": {"github.com/GoogleCloudPlatform/functions-framework-go", "cloud.google.com/go", "go.uber.org/", "github.com/googleapis/",
+		"google.golang.org/", "golang.org/x/"},
+	"otel": {"go.opentelemetry.io/", "github.com/go-logr/", "github.com/cenkalti/backoff", "github.com/felixge/httpsnoop",
+		"google.golang.org/protobuf", "golang.org/x/sys"},
+	"backoff": {"github.com/cenkalti/backoff"},
+}
 
-var drivers = []string{lambda, ffgo, redis, pgx, awssdk, bolt, otel, breaker}
+// rule is what one package (relative to the module) may link: third-party
+// families, fnkit packages (prefixes relative to the module; a package may
+// always link itself and internal/ids) and, within allowed families,
+// packages it still must not link.
+type rule struct {
+	families []string
+	fnkit    []string
+	forbid   []string
+}
 
-// rules: package (relative to the module) → import path prefixes it must
-// not link.
-var rules = map[string][]string{
-	"handler":             append(drivers, module+"adapters", module+"state", sdkClient),
-	"handler/handlertest": append(drivers, module+"adapters", module+"state", sdkClient),
-	"adapters/httpserver": append(drivers, module+"state", sdkClient),
-	"state":               append(drivers, validator, "github.com/cloudevents", module+"handler"),
-	"state/memstore":      append(drivers, module+"handler"),
-	"state/boltstore":     {lambda, ffgo, redis, pgx, awssdk, otel, module + "handler"},
-	"state/redisstore":    {lambda, ffgo, pgx, awssdk, bolt, otel, module + "handler"},
-	"state/pgstore":       {lambda, ffgo, redis, awssdk, bolt, otel, module + "handler"},
-	"state/dynamostore":   {lambda, ffgo, redis, pgx, bolt, otel, module + "handler"},
-	"state/resilient":     {lambda, ffgo, redis, pgx, awssdk, bolt, otel, module + "handler"},
-	"idempotency":         append(drivers, module+"adapters"),
-	"middleware":          {lambda, ffgo, redis, pgx, awssdk, bolt, module + "adapters"},
-	"examples/hello":      {lambda, ffgo, redis, pgx, awssdk, bolt},
+// sdkClient is the CloudEvents SDK's transport client: heavy, and never
+// needed by the core, which speaks only the event type.
+const sdkClient = "github.com/cloudevents/sdk-go/v2/client"
+
+// anything marks packages that exist only for tests and benchmarks and may
+// link whatever they measure against.
+var anything = rule{families: []string{"*"}, fnkit: []string{""}}
+
+// rules holds a rule for every package of the module; a package without
+// one fails TestEveryPackageHasARule.
+var rules = map[string]rule{
+	"handler":             {families: []string{"cloudevents", "validator"}, forbid: []string{sdkClient}},
+	"handler/handlertest": {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"adapters/httpserver": {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"state":               {},
+	"state/memstore":      {fnkit: []string{"state"}},
+	"state/boltstore":     {families: []string{"bolt"}, fnkit: []string{"state"}},
+	"state/redisstore":    {families: []string{"redis"}, fnkit: []string{"state"}},
+	"state/pgstore":       {families: []string{"pgx"}, fnkit: []string{"state"}},
+	"state/dynamostore":   {families: []string{"awssdk"}, fnkit: []string{"state"}},
+	"state/resilient":     {families: []string{"breaker"}, fnkit: []string{"state"}},
+	"state/storetest":     {fnkit: []string{"state"}},
+	"idempotency":         {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "state"}, forbid: []string{sdkClient}},
+	"middleware":          {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "idempotency", "state"}, forbid: []string{sdkClient}},
+	"examples/hello":      {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker"},
+		fnkit: []string{"handler", "adapters/httpserver", "state", "idempotency", "middleware"}, forbid: []string{sdkClient}},
+	"internal/ids":              {},
+	"internal/testserver":       {},
+	"internal/depcheck":         {},
+	"internal/doccheck":         {},
+	"internal/bench":            anything,
+	"internal/bench/loadserver": anything,
+}
+
+// dep is one package that a package links.
+type dep struct{ path, module string }
+
+// deps lists the non-standard packages that pkg links, with their modules.
+func deps(t testing.TB, pkg string) []dep {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}} {{with .Module}}{{.Path}}{{end}}{{end}}", pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	var ds []dep
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, mod, _ := strings.Cut(line, " ")
+		ds = append(ds, dep{path, mod})
+	}
+	return ds
+}
+
+// under reports whether path is prefix or below it, prefixes ending in "/"
+// matching anything that starts with them.
+func under(path, prefix string) bool {
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(path, prefix)
+	}
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+func familyOf(mod string) []string {
+	var names []string
+	for name, prefixes := range families {
+		for _, p := range prefixes {
+			if under(mod, p) {
+				names = append(names, name)
+				break
+			}
+		}
+	}
+	return names
+}
+
+// check reports every dependency of pkg that its rule does not allow.
+func check(t testing.TB, pkg string, r rule) {
+	t.Helper()
+	for _, d := range deps(t, module+"/"+pkg) {
+		for _, f := range r.forbid {
+			if under(d.path, f) {
+				t.Errorf("%s links %s, which its rule forbids", pkg, d.path)
+			}
+		}
+		if d.module == module {
+			rel := strings.TrimPrefix(strings.TrimPrefix(d.path, module), "/")
+			if rel == pkg || rel == "internal/ids" || slices.ContainsFunc(r.fnkit, func(p string) bool { return p == "" || under(rel, p) }) {
+				continue
+			}
+			t.Errorf("%s links %s: add it to the rule's fnkit list if the dependency direction allows it", pkg, rel)
+			continue
+		}
+		fams := familyOf(d.module)
+		if len(fams) == 0 {
+			t.Errorf("%s links %s of module %s, which is in no family: place it in one in depcheck's families", pkg, d.path, d.module)
+			continue
+		}
+		if slices.Contains(r.families, "*") {
+			continue
+		}
+		if !slices.ContainsFunc(fams, func(f string) bool { return slices.Contains(r.families, f) }) {
+			t.Errorf("%s links %s (family %v), which its rule does not allow", pkg, d.path, fams)
+		}
+	}
 }
 
 func TestDependencyDirection(t *testing.T) {
-	for pkg, forbidden := range rules {
-		t.Run(pkg, func(t *testing.T) {
-			out, err := exec.Command("go", "list", "-deps", module+pkg).CombinedOutput()
-			if err != nil {
-				t.Fatalf("go list: %v\n%s", err, out)
-			}
-			for _, dep := range strings.Fields(string(out)) {
-				for _, f := range forbidden {
-					if dep == f || strings.HasPrefix(dep, f+"/") {
-						t.Errorf("%s links %s", pkg, dep)
-					}
-				}
+	for pkg, r := range rules {
+		t.Run(pkg, func(t *testing.T) { check(t, pkg, r) })
+	}
+}
+
+// TestEveryPackageHasARule makes a new package declare what it may link.
+func TestEveryPackageHasARule(t *testing.T) {
+	out, err := exec.Command("go", "list", module+"/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p, module), "/")
+		if _, ok := rules[rel]; !ok {
+			t.Errorf("package %s has no rule in depcheck: say what it may link", rel)
+		}
+	}
+	for rel := range rules {
+		if !slices.Contains(strings.Fields(string(out)), module+"/"+rel) {
+			t.Errorf("depcheck has a rule for %s, which is not a package", rel)
+		}
+	}
+}
+
+// TestCheckCatchesViolations proves the check fails where it must: a rule
+// that leaves out a family or an fnkit package the package really links.
+func TestCheckCatchesViolations(t *testing.T) {
+	cases := map[string]struct {
+		pkg string
+		r   rule
+	}{
+		"family not allowed":   {"state/redisstore", rule{fnkit: []string{"state"}}},
+		"fnkit not allowed":    {"state/memstore", rule{}},
+		"forbidden in family":  {"handler", rule{families: []string{"cloudevents", "validator"}, forbid: []string{"github.com/cloudevents/sdk-go/v2/event"}}},
+		"wrong family allowed": {"state/boltstore", rule{families: []string{"redis"}, fnkit: []string{"state"}}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			rec := &recorder{TB: t}
+			check(rec, c.pkg, c.r)
+			if !rec.failed {
+				t.Errorf("check(%s) passed a rule that should fail", c.pkg)
 			}
 		})
 	}
 }
+
+// recorder is a testing.T that notes failures instead of reporting them.
+type recorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) Helper()               {}
