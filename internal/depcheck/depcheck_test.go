@@ -68,6 +68,8 @@ var rules = map[string]rule{
 	"examples/hello":      {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker"},
 		fnkit: []string{"handler", "adapters/httpserver", "state", "idempotency", "middleware"}, forbid: []string{sdkClient}},
+	"events":                    {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"events/publishertest":      {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	"internal/ids":              {},
 	"internal/testserver":       {},
 	"internal/depcheck":         {},
