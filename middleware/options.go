@@ -41,12 +41,12 @@ type config struct {
 	initialWait time.Duration
 	maxWait     time.Duration
 
-	failures    uint32
-	openFor     time.Duration
-	probes      uint32
-	retryAfter  time.Duration
-	corrKey     string
-	rules       []Rule
+	failures   uint32
+	openFor    time.Duration
+	probes     uint32
+	retryAfter time.Duration
+	corrKey    string
+	rules      []Rule
 }
 
 // Defaults of the options.

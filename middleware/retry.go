@@ -60,10 +60,10 @@ func Retry(opts ...Option) handler.Middleware {
 }
 
 type retry struct {
-	max             int
+	max              int
 	initial, maxWait time.Duration
-	now             func() time.Time
-	sleep           func(ctx context.Context, d time.Duration) error
+	now              func() time.Time
+	sleep            func(ctx context.Context, d time.Duration) error
 }
 
 type attemptKey struct{}
