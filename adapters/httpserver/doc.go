@@ -48,8 +48,24 @@
 // Serve and ListenAndServe run any http.Handler with safe defaults: read
 // header, read and idle timeouts, a health endpoint (DefaultHealthPath), one
 // access-log line per request through log/slog (never bodies, queries or
-// other headers), and graceful shutdown: when the context ends — or, for
-// ListenAndServe, on SIGTERM or SIGINT — the server stops accepting
-// connections, answers health checks with 503, and lets requests in flight
-// finish within the grace period (DefaultGracePeriod).
+// other headers), and a lame-duck drain when the context ends — or, for
+// ListenAndServe, on SIGTERM or SIGINT:
+//
+//   - for the drain delay (DefaultDrainDelay, 3 s) the server keeps
+//     accepting and serving, answers health checks with 503 and every
+//     response with "Connection: close", so load balancers and clients
+//     move away while nothing they send is lost;
+//   - then it takes the connections the kernel has already queued (on
+//     Linux), closes the listener, waits until every request that reached
+//     it has been answered, and closes the idle connections, all within the
+//     grace period (DefaultGracePeriod, 6 s); requests still running then
+//     are cut off and Serve returns ErrShutdownTimeout;
+//   - a second signal (Ctrl-C twice) stops at once.
+//
+// The two durations fit inside Cloud Run's 10 s between SIGTERM and
+// SIGKILL, and Kubernetes' and Knative's 30 s. They are options
+// (WithDrainDelay, WithGracePeriod) and environment variables read by
+// ServerOptionsFromEnv (FNKIT_DRAIN_DELAY, FNKIT_GRACE_PERIOD). The log
+// records "draining" and "drained", with the requests served during the
+// drain, the connections closed and the requests cut off.
 package httpserver

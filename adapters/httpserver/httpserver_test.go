@@ -30,7 +30,7 @@ func serve(tb testing.TB, h http.Handler, opts ...ServerOption) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	opts = append([]ServerOption{WithServerLogger(slog.New(slog.DiscardHandler))}, opts...)
+	opts = append([]ServerOption{WithServerLogger(slog.New(slog.DiscardHandler)), WithDrainDelay(0)}, opts...)
 	go func() { done <- Serve(ctx, ln, h, opts...) }()
 	tb.Cleanup(func() {
 		cancel()

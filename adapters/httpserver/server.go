@@ -9,34 +9,46 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// Server defaults.
+// Server defaults, chosen to fit the platforms' shutdown windows: Cloud
+// Run sends SIGKILL 10 s after SIGTERM, Kubernetes (and so Knative) 30 s
+// by default, ECS 30 s, Azure Container Apps 30 s. A drain delay of 3 s
+// lets load balancers and platform routers see the 503 health answer and
+// stop sending new connections; a grace period of 6 s then lets requests
+// in flight finish: 9 s in all, inside the shortest of those windows.
 const (
-	DefaultGracePeriod       = 10 * time.Second
+	DefaultDrainDelay        = 3 * time.Second
+	DefaultGracePeriod       = 6 * time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultReadTimeout       = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultHealthPath        = "/healthz"
 )
 
+// Environment variables read by ServerOptionsFromEnv.
+const (
+	EnvDrainDelay  = "FNKIT_DRAIN_DELAY"
+	EnvGracePeriod = "FNKIT_GRACE_PERIOD"
+)
+
 // ServerOption configures Serve and ListenAndServe.
 type ServerOption func(*serverConfig)
 
 type serverConfig struct {
+	drainDelay time.Duration
 	grace      time.Duration
 	healthPath string
 	logger     *slog.Logger
 	accessLog  bool
 	tune       []func(*http.Server)
+	stopNow    <-chan struct{}
 }
 
 func newServerConfig(opts []ServerOption) serverConfig {
-	c := serverConfig{grace: DefaultGracePeriod, healthPath: DefaultHealthPath, accessLog: true}
+	c := serverConfig{drainDelay: DefaultDrainDelay, grace: DefaultGracePeriod, healthPath: DefaultHealthPath, accessLog: true}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -46,13 +58,62 @@ func newServerConfig(opts []ServerOption) serverConfig {
 	return c
 }
 
-// WithGracePeriod sets how long in-flight requests may run after shutdown
-// begins; the default is DefaultGracePeriod.
+// WithDrainDelay sets how long the server keeps accepting connections
+// after shutdown begins, answering health checks with 503 and every
+// response with "Connection: close", so that load balancers and clients
+// move to other instances before the listener closes. Zero closes the
+// listener at once. The default is DefaultDrainDelay.
+//
+// It panics if d is negative.
+func WithDrainDelay(d time.Duration) ServerOption {
+	if d < 0 {
+		panic("httpserver: negative drain delay")
+	}
+	return func(c *serverConfig) { c.drainDelay = d }
+}
+
+// WithGracePeriod sets how long requests in flight may still run once the
+// listener has closed (after the drain delay); requests still running then
+// are cut off. Zero cuts them off at once. The default is
+// DefaultGracePeriod.
+//
+// It panics if d is negative.
 func WithGracePeriod(d time.Duration) ServerOption {
 	if d < 0 {
 		panic("httpserver: negative grace period")
 	}
 	return func(c *serverConfig) { c.grace = d }
+}
+
+// WithStopNow makes Serve skip what remains of the drain delay and the
+// grace period when stop is closed (or receives), cutting off requests
+// still in flight. ListenAndServe uses it for a second SIGTERM or SIGINT
+// (Ctrl-C twice on a laptop).
+func WithStopNow(stop <-chan struct{}) ServerOption {
+	return func(c *serverConfig) { c.stopNow = stop }
+}
+
+// ServerOptionsFromEnv returns the options set by the environment:
+// EnvDrainDelay and EnvGracePeriod, each a Go duration ("3s", "500ms",
+// "0"). Unset variables give no option. A function's main (or a runtime
+// selector) calls it and passes the options on before its own, which win.
+func ServerOptionsFromEnv() ([]ServerOption, error) {
+	var opts []ServerOption
+	for _, v := range [...]struct {
+		name string
+		opt  func(time.Duration) ServerOption
+	}{{EnvDrainDelay, WithDrainDelay}, {EnvGracePeriod, WithGracePeriod}} {
+		s, ok := os.LookupEnv(v.name)
+		if !ok || s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("httpserver: %s=%q is not a non-negative duration such as \"3s\"", v.name, s)
+		}
+		opts = append(opts, v.opt(d))
+	}
+	return opts, nil
 }
 
 // WithHealthPath sets the path of the health endpoint, which answers GET
@@ -78,22 +139,43 @@ func WithoutAccessLog() ServerOption {
 
 // WithHTTPServer lets tune change the http.Server before it serves, for
 // settings this package has no option for (TLS, other timeouts). Serve sets
-// Handler and BaseContext itself.
+// Handler, BaseContext and ConnState itself (a ConnState set by tune is
+// still called).
 func WithHTTPServer(tune func(*http.Server)) ServerOption {
 	return func(c *serverConfig) { c.tune = append(c.tune, tune) }
 }
 
 // ListenAndServe listens on the TCP address addr (":8080") and serves h
-// like Serve until ctx is done or the process receives SIGTERM or SIGINT,
-// then shuts down gracefully. It is meant for a function's main.
+// like Serve until ctx is done or the process receives SIGTERM or SIGINT;
+// a second signal stops it at once (see WithStopNow). It is meant for a
+// function's main.
 func ListenAndServe(ctx context.Context, addr string, h http.Handler, opts ...ServerOption) error {
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("httpserver: %w", err)
 	}
-	return Serve(ctx, ln, h, opts...)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopNow, served := make(chan struct{}), make(chan struct{})
+	defer close(served)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		case <-served:
+			return
+		}
+		select {
+		case <-sigs:
+			close(stopNow)
+		case <-served:
+		}
+	}()
+	return Serve(ctx, ln, h, append(opts, WithStopNow(stopNow))...)
 }
 
 // ErrShutdownTimeout is returned by Serve when requests were still running
@@ -102,17 +184,27 @@ var ErrShutdownTimeout = errors.New("httpserver: grace period ended with request
 
 // Serve serves h on ln with production defaults (read-header, read and
 // idle timeouts, a health endpoint, one access-log line per request) until
-// ctx is done. Then it stops accepting connections, lets in-flight requests
-// finish within the grace period, and returns nil — or ErrShutdownTimeout
-// if it had to cut requests off. It returns other errors if serving fails.
-// Serve closes ln.
+// ctx is done. Then it drains, lame-duck style, so that no request a
+// client has sent is lost:
+//
+//  1. for the drain delay (WithDrainDelay) it keeps accepting connections
+//     and serving requests, but answers the health endpoint with 503 and
+//     every response with "Connection: close", so that each client moves
+//     off this instance after its current request;
+//  2. then it closes the listener and the connections that are idle, and
+//     waits for the requests still in flight, within the grace period
+//     (WithGracePeriod);
+//  3. it returns nil — or ErrShutdownTimeout if it had to cut requests off.
+//
+// Connections idle when draining starts are not closed before the drain
+// delay ends: a client may be sending a request on them at that very
+// moment, and it gets its answer (with "Connection: close"). The access
+// log records the start and the end of the drain with counts. Serve
+// returns other errors if serving fails. Serve closes ln.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServerOption) error {
 	cfg := newServerConfig(opts)
-	var draining atomic.Bool
-	handler := h
-	if cfg.healthPath != "" {
-		handler = withHealth(handler, cfg.healthPath, &draining)
-	}
+	d := &drain{}
+	handler := d.wrap(h, cfg.healthPath)
 	if cfg.accessLog {
 		handler = withAccessLog(handler, cfg.logger)
 	}
@@ -127,13 +219,14 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServerO
 		tune(srv)
 	}
 	srv.Handler = handler
-	fresh := trackFresh(srv)
+	d.trackConns(srv)
 	// Requests keep their own context: cancelling ctx starts the shutdown
 	// but must not cancel requests in flight.
 	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 
+	dl := &drainListener{Listener: ln}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(dl) }()
 	cfg.logger.LogAttrs(ctx, slog.LevelInfo, "serving", slog.String("addr", ln.Addr().String()))
 
 	select {
@@ -141,43 +234,23 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, opts ...ServerO
 		return fmt.Errorf("httpserver: %w", err)
 	case <-ctx.Done():
 	}
-	draining.Store(true)
-	cfg.logger.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "shutting down", slog.Duration("grace", cfg.grace))
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.grace)
-	defer cancel()
-	// net/http waits 5 s before it treats a connection that has not sent
-	// a request yet as idle; such connections (clients and proxies open
-	// them ahead) hold no request, so close them now.
-	go fresh.closeAfter(sctx, freshGrace)
-	err := srv.Shutdown(sctx)
-	<-errc // Serve returns ErrServerClosed at once after Shutdown begins.
-	if err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("%w: %w", ErrShutdownTimeout, err)
-	}
-	return nil
+	return d.shutdown(context.WithoutCancel(ctx), srv, dl, errc, &cfg)
 }
 
-// withHealth answers the health path itself and passes everything else on.
-func withHealth(next http.Handler, path string, draining *atomic.Bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != path {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		if draining.Load() {
-			http.Error(w, "shutting down", http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+// serveHealth answers a health check: 200 while serving, 503 while draining.
+func serveHealth(w http.ResponseWriter, r *http.Request, draining bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if draining {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
 }
 
 // statusRecorder remembers the status and size of a response.
@@ -233,49 +306,4 @@ func withAccessLog(next http.Handler, logger *slog.Logger) http.Handler {
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs[:]...)
 	})
-}
-
-// freshGrace is how long a connection that has sent nothing may still
-// start a request once shutdown begins.
-const freshGrace = 200 * time.Millisecond
-
-// freshConns tracks connections that have not sent a request yet.
-type freshConns struct {
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
-
-// trackFresh installs a ConnState hook on srv (keeping any it had) that
-// tracks its fresh connections.
-func trackFresh(srv *http.Server) *freshConns {
-	f := &freshConns{conns: map[net.Conn]struct{}{}}
-	prev := srv.ConnState
-	srv.ConnState = func(c net.Conn, st http.ConnState) {
-		f.mu.Lock()
-		if st == http.StateNew {
-			f.conns[c] = struct{}{}
-		} else {
-			delete(f.conns, c)
-		}
-		f.mu.Unlock()
-		if prev != nil {
-			prev(c, st)
-		}
-	}
-	return f
-}
-
-// closeAfter closes, after d, the connections still fresh.
-func (f *freshConns) closeAfter(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-		return
-	case <-time.After(d):
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for c := range f.conns {
-		_ = c.Close()
-		delete(f.conns, c)
-	}
 }

@@ -124,7 +124,7 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, ln, slowHandler, WithServerLogger(slog.New(slog.DiscardHandler)), WithGracePeriod(5*time.Second))
+		done <- Serve(ctx, ln, slowHandler, WithServerLogger(slog.New(slog.DiscardHandler)), WithDrainDelay(0), WithGracePeriod(5*time.Second))
 	}()
 
 	inflight := make(chan response, 1)
@@ -160,13 +160,13 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestHealthDuringDrain(t *testing.T) {
-	var draining atomic.Bool
-	h := withHealth(http.NotFoundHandler(), "/healthz", &draining)
+	d := &drain{}
+	h := d.wrap(http.NotFoundHandler(), "/healthz")
 	base := serve(t, h, WithHealthPath(""))
 	if status, _ := get(t, base+"/healthz"); status != 200 {
 		t.Fatalf("health %d", status)
 	}
-	draining.Store(true)
+	d.draining.Store(true)
 	if status, body := get(t, base+"/healthz"); status != 503 || !strings.Contains(body, "shutting down") {
 		t.Fatalf("health while draining: %d %q", status, body)
 	}
@@ -187,7 +187,7 @@ func TestShutdownTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, ln, h, WithServerLogger(slog.New(slog.DiscardHandler)), WithGracePeriod(50*time.Millisecond))
+		done <- Serve(ctx, ln, h, WithServerLogger(slog.New(slog.DiscardHandler)), WithDrainDelay(0), WithGracePeriod(50*time.Millisecond))
 	}()
 	go func() {
 		resp, err := http.Get("http://" + ln.Addr().String() + "/")
@@ -211,7 +211,7 @@ func TestListenAndServeStopsOnSIGTERM(t *testing.T) {
 	ln.Close()
 	done := make(chan error, 1)
 	go func() {
-		done <- ListenAndServe(context.Background(), addr, New(&recorder{}), WithServerLogger(slog.New(slog.DiscardHandler)))
+		done <- ListenAndServe(context.Background(), addr, New(&recorder{}), WithServerLogger(slog.New(slog.DiscardHandler)), WithDrainDelay(10*time.Millisecond))
 	}()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -265,7 +265,9 @@ func TestShutdownClosesFreshConnections(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, New(&recorder{}), WithServerLogger(slog.New(slog.DiscardHandler))) }()
+	go func() {
+		done <- Serve(ctx, ln, New(&recorder{}), WithServerLogger(slog.New(slog.DiscardHandler)), WithDrainDelay(0))
+	}()
 	idle, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

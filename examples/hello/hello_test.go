@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/handler"
 	"github.com/fnkit/fnkit/handler/handlertest"
 )
@@ -69,7 +70,10 @@ func TestServeOverLoopback(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		done <- httpserver.Serve(ctx, ln, newHTTPHandler(slog.New(slog.DiscardHandler)),
+			httpserver.WithServerLogger(slog.New(slog.DiscardHandler)), httpserver.WithDrainDelay(0))
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -134,7 +138,7 @@ func TestBinary(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT="+itoa(port))
+	cmd.Env = append(os.Environ(), "PORT="+itoa(port), "FNKIT_DRAIN_DELAY=100ms")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -172,7 +176,7 @@ func TestBinary(t *testing.T) {
 	for l := range lines {
 		log.WriteString(l + "\n")
 	}
-	if !strings.Contains(log.String(), `"msg":"serving"`) || !strings.Contains(log.String(), `"msg":"shutting down"`) ||
+	if !strings.Contains(log.String(), `"msg":"serving"`) || !strings.Contains(log.String(), `"msg":"drained"`) ||
 		!strings.Contains(log.String(), `"msg":"request"`) {
 		t.Fatalf("log:\n%s", log.String())
 	}

@@ -4,31 +4,34 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
 )
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	ln, err := net.Listen("tcp", ":"+cmp.Or(os.Getenv("PORT"), "8080"))
-	if err != nil {
-		logger.Error("listen", "error", err)
-		os.Exit(1)
-	}
-	if err := run(ctx, ln, logger); err != nil {
-		logger.Error("serve", "error", err)
+	if err := serve(context.Background(), ":"+cmp.Or(os.Getenv("PORT"), "8080"), logger); err != nil {
+		logger.Error("hello", "error", err)
 		os.Exit(1)
 	}
 }
 
-// run serves the function on ln until ctx is done.
-func run(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
-	h := httpserver.New(NewHandler(), httpserver.WithLogger(logger))
-	return httpserver.Serve(ctx, ln, h, httpserver.WithServerLogger(logger))
+// serve runs the function on addr until SIGTERM or SIGINT (a second one
+// stops it at once), draining as httpserver.Serve documents; the drain
+// delay and grace period may be set by FNKIT_DRAIN_DELAY and
+// FNKIT_GRACE_PERIOD.
+func serve(ctx context.Context, addr string, logger *slog.Logger) error {
+	opts, err := httpserver.ServerOptionsFromEnv()
+	if err != nil {
+		return err
+	}
+	opts = append(opts, httpserver.WithServerLogger(logger))
+	return httpserver.ListenAndServe(ctx, addr, newHTTPHandler(logger), opts...)
+}
+
+// newHTTPHandler is the function as an http.Handler.
+func newHTTPHandler(logger *slog.Logger) http.Handler {
+	return httpserver.New(NewHandler(), httpserver.WithLogger(logger))
 }

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -39,22 +38,30 @@ func main() {
 }
 
 func mainErr(logger *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
+	ctx := context.Background()
 	store, closeStore, err := storeFromEnv(ctx, os.Getenv)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	ln, err := net.Listen("tcp", ":"+cmp.Or(os.Getenv("PORT"), "8080"))
+	opts, err := httpserver.ServerOptionsFromEnv()
 	if err != nil {
 		return err
 	}
-	return run(ctx, ln, store, logger)
+	opts = append(opts, httpserver.WithServerLogger(logger))
+	// Until SIGTERM or SIGINT (a second one stops at once), then drain.
+	return httpserver.ListenAndServe(ctx, ":"+cmp.Or(os.Getenv("PORT"), "8080"), newHTTPHandler(store, logger), opts...)
 }
 
 // run serves the API on ln until ctx is done.
-func run(ctx context.Context, ln net.Listener, store state.Store, logger *slog.Logger) error {
+func run(ctx context.Context, ln net.Listener, store state.Store, logger *slog.Logger, opts ...httpserver.ServerOption) error {
+	opts = append([]httpserver.ServerOption{httpserver.WithServerLogger(logger)}, opts...)
+	return httpserver.Serve(ctx, ln, newHTTPHandler(store, logger), opts...)
+}
+
+// newHTTPHandler is the API as an http.Handler, the same behind any
+// adapter that serves HTTP.
+func newHTTPHandler(store state.Store, logger *slog.Logger) http.Handler {
 	// A slow or dead store fails fast with a retryable error (answered
 	// 500, so clients retry) instead of hanging requests.
 	store = resilient.New(store, resilient.WithTimeout(2*time.Second), resilient.WithCircuitBreaker(5, 10*time.Second))
@@ -62,7 +69,7 @@ func run(ctx context.Context, ln net.Listener, store state.Store, logger *slog.L
 	// A retried POST with the same Idempotency-Key header (the event id in
 	// plain mode) creates one order and gets the same answer.
 	mw := middleware.Idempotency(store, idempotency.WithScope("orders"), idempotency.WithCache(1024))
-	return httpserver.Serve(ctx, ln, routes(svc, mw, logger), httpserver.WithServerLogger(logger))
+	return routes(svc, mw, logger)
 }
 
 // storeFromEnv opens the store ORDERS_STORE names:

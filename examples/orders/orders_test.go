@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/handler"
 	"github.com/fnkit/fnkit/handler/handlertest"
 	"github.com/fnkit/fnkit/state"
@@ -83,7 +84,7 @@ func startAPI(tb testing.TB, store state.Store) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, store, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- run(ctx, ln, store, slog.New(slog.DiscardHandler), httpserver.WithDrainDelay(0)) }()
 	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
