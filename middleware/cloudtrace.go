@@ -12,8 +12,9 @@ import (
 )
 
 // CloudTraceHeader is Google Cloud's trace header, set by Cloud Run, Cloud
-// Functions and Google's load balancers.
-const CloudTraceHeader = "X-Cloud-Trace-Context"
+// Functions and Google's load balancers, in lower case as OpenTelemetry
+// carriers expect (http.Header carriers match it in any case).
+const CloudTraceHeader = "x-cloud-trace-context"
 
 // CloudTraceContext is a propagation.TextMapPropagator for Google Cloud's
 // X-Cloud-Trace-Context header, "TRACE_ID/SPAN_ID;o=OPTIONS": a 32-digit

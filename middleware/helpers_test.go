@@ -82,3 +82,11 @@ func invoke(ctx context.Context, h handler.Handler, e event.Event) (*event.Event
 }
 
 func newEvent(opts ...handlertest.EventOption) event.Event { return handlertest.NewEvent(opts...) }
+
+// handlerFunc returns a handler that calls f with its context.
+func handlerFunc(f func(ctx context.Context)) handler.Handler {
+	return handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		f(ctx)
+		return nil, nil
+	})
+}

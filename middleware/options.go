@@ -178,3 +178,8 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 	}
 	return func(c *config) { c.meterProvider = mp }
 }
+
+// withRandom replaces Logging's random source (tests use a seeded one).
+func withRandom(f func() float64) Option {
+	return func(c *config) { c.random = f }
+}
