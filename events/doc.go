@@ -14,4 +14,18 @@
 // events/publishertest conformance suite. DeadLetter keeps events that
 // failed for good (permanent, invalid input) by publishing them, with the
 // reason, to a dead-letter Publisher.
+//
+// # Google Cloud events
+//
+// FromBackground converts a legacy (background) Cloud Functions event —
+// {"context":…,"data":…} or the flat shape — to the CloudEvent the
+// Functions Framework makes of it (google.storage.object.finalize becomes
+// google.cloud.storage.object.v1.finalized with source
+// //storage.googleapis.com/projects/_/buckets/BUCKET and subject
+// objects/NAME; Pub/Sub, Firestore, Firebase Auth, Realtime Database and
+// Analytics likewise). FromPubSubPush converts the body of a Pub/Sub push
+// delivery to the messagePublished CloudEvent Eventarc delivers, and
+// returns the delivery attempt. StorageObjectData, PubSubMessagePublishedData,
+// FirestoreDocumentEventData and AuditLogData are typed data for typed
+// handlers.
 package events
