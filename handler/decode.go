@@ -36,15 +36,41 @@ func kindOf[T any]() valueKind {
 	return kindJSON
 }
 
-// typeName names T for error messages, e.g. "hello.Request".
+// typeName names T for logs, e.g. "hello.Request"; client-facing text
+// speaks of the JSON shape instead (see jsonShape).
 func typeName[T any]() string {
 	t := reflect.TypeFor[T]()
 	return t.String()
 }
 
+// names are what error messages call a typed handler's input: its Go type
+// in the error (for logs), its JSON shape in the client's detail.
+type names struct {
+	goType string // "hello.Request"
+	shape  string // "a JSON object"
+}
+
+func namesOf[T any](kind valueKind) names {
+	n := names{goType: typeName[T](), shape: "JSON"}
+	switch kind {
+	case kindJSON, kindString:
+		n.shape = "JSON " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(reflect.TypeFor[T]()), "a "), "an ")
+		n.shape = article(n.shape) + n.shape
+	}
+	return n
+}
+
+// article returns "a " or "an " for a phrase starting with s.
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiouAEIOU", rune(s[0])) {
+		return "an "
+	}
+	return "a "
+}
+
 // decodeData decodes e's data into a T according to kind and e's
 // datacontenttype. Errors are invalid-input errors that say what failed.
-func decodeData[T any](e *event.Event, kind valueKind, strict bool, name string) (T, error) {
+func decodeData[T any](e *event.Event, kind valueKind, strict bool, name names) (T, error) {
 	var v T
 	data := e.DataEncoded
 	ct := e.DataContentType()
@@ -73,7 +99,7 @@ func decodeData[T any](e *event.Event, kind valueKind, strict bool, name string)
 		return v, &Error{
 			Class:  ClassInvalidInput,
 			Err:    ErrNoData,
-			Detail: "event has no data; expected JSON for " + name,
+			Detail: "event has no data; expected " + name.shape,
 		}
 	}
 	if kind == kindRaw {
@@ -100,17 +126,36 @@ func decodeData[T any](e *event.Event, kind valueKind, strict bool, name string)
 	return v, nil
 }
 
-func unsupported(ct, name string) error {
+func unsupported(ct string, name names) error {
 	return &Error{
 		Class:  ClassInvalidInput,
-		Err:    fmt.Errorf("%w: cannot decode %q into %s", ErrUnsupportedMediaType, ct, name),
-		Detail: fmt.Sprintf("unsupported datacontenttype %q: expected JSON for %s", ct, name),
+		Err:    fmt.Errorf("%w: cannot decode %q into %s", ErrUnsupportedMediaType, ct, name.goType),
+		Detail: fmt.Sprintf("unsupported datacontenttype %q: expected %s", ct, name.shape),
 	}
 }
 
+// InvalidJSON classifies an error of encoding/json — malformed or
+// truncated JSON, a value of the wrong type — as invalid input whose
+// Detail says in the client's terms what was wrong and where, the same way
+// everywhere in fnkit:
+//
+//	malformed JSON at byte 12: invalid character '}' looking for beginning of value
+//	malformed JSON: unexpected end of data
+//	field "qty": expected an integer, got JSON string
+//
+// It returns nil for a nil err. Adapters and decoders use it so that every
+// JSON failure reads alike.
+func InvalidJSON(err error) error {
+	if err == nil {
+		return nil
+	}
+	return jsonError(err, names{goType: "JSON", shape: "JSON"})
+}
+
 // jsonError turns an encoding/json error into an invalid-input error that
-// names the field or the byte offset at fault, in the client's terms.
-func jsonError(err error, name string) error {
+// names the field or the byte offset at fault, in the client's terms; the
+// Go type appears only in the wrapped error, for logs.
+func jsonError(err error, name names) error {
 	var (
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
@@ -118,13 +163,18 @@ func jsonError(err error, name string) error {
 		fields []FieldError
 	)
 	switch {
+	case errors.As(err, &syntax) && syntax.Error() == "unexpected end of JSON input":
+		detail = "malformed JSON: unexpected end of data"
 	case errors.As(err, &syntax):
 		detail = "malformed JSON at byte " + strconv.FormatInt(syntax.Offset, 10) + ": " + syntax.Error()
 	case errors.As(err, &typ):
 		field := typ.Field
 		msg := "expected " + jsonKind(typ.Type) + ", got JSON " + typ.Value
 		if field == "" {
-			detail = "data: " + msg + " for " + name
+			detail = "data: expected " + name.shape + ", got JSON " + typ.Value
+			if name.shape == "JSON" {
+				detail = "data: " + msg
+			}
 		} else {
 			detail = "field " + strconv.Quote(field) + ": " + msg
 			fields = []FieldError{{Field: field, Rule: "type", Message: msg}}
@@ -134,7 +184,7 @@ func jsonError(err error, name string) error {
 	default:
 		detail = strings.TrimPrefix(err.Error(), "json: ")
 	}
-	return &Error{Class: ClassInvalidInput, Err: fmt.Errorf("decoding %s: %w", name, err), Detail: detail, Fields: fields}
+	return &Error{Class: ClassInvalidInput, Err: fmt.Errorf("decoding %s: %w", name.goType, err), Detail: detail, Fields: fields}
 }
 
 // jsonKind names a Go type in JSON terms for error messages.
@@ -160,7 +210,7 @@ func jsonKind(t reflect.Type) string {
 	case reflect.Map, reflect.Struct:
 		return "an object"
 	}
-	return t.String()
+	return "a value"
 }
 
 // encodeData encodes v for a reply according to kind, returning the data and

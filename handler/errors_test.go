@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -141,5 +142,33 @@ func TestCallRecoversPanics(t *testing.T) {
 	got, err := Call(context.Background(), Func(func(ctx context.Context, e event.Event) (*event.Event, error) { return &want, nil }), event.New())
 	if err != nil || got != &want {
 		t.Fatalf("Call changed a normal result: %v %v", got, err)
+	}
+}
+
+func TestInvalidJSONWording(t *testing.T) {
+	var v struct {
+		Qty int `json:"qty"`
+	}
+	tests := map[string]struct {
+		data, want string
+	}{
+		"syntax":    {`{"qty" 1}`, "malformed JSON at byte 8: invalid character '1' after object key"},
+		"truncated": {`{"qty":`, "malformed JSON: unexpected end of data"},
+		"field":     {`{"qty":"x"}`, `field "qty": expected an integer, got JSON string`},
+		"top level": {`[1]`, "data: expected an object, got JSON array"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := InvalidJSON(json.Unmarshal([]byte(tt.data), &v))
+			if ClassOf(err) != ClassInvalidInput {
+				t.Fatalf("class %v", ClassOf(err))
+			}
+			if d, _ := Detail(err); d != tt.want {
+				t.Fatalf("detail %q, want %q", d, tt.want)
+			}
+		})
+	}
+	if InvalidJSON(nil) != nil {
+		t.Fatal("InvalidJSON(nil) != nil")
 	}
 }

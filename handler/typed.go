@@ -58,12 +58,13 @@ func TypedNoReply[In any](fn func(ctx context.Context, in In) error, opts ...Opt
 type input[In any] struct {
 	cfg      typedConfig
 	kind     valueKind
-	name     string
+	name     names
 	validate *validator.Validate // nil: no validation
 }
 
 func newInput[In any](opts []Option) input[In] {
-	in := input[In]{kind: kindOf[In](), name: typeName[In]()}
+	in := input[In]{kind: kindOf[In]()}
+	in.name = namesOf[In](in.kind)
 	for _, o := range opts {
 		o(&in.cfg)
 	}
@@ -89,7 +90,7 @@ func (p *input[In]) decode(e *event.Event) (In, error) {
 	}
 	if p.validate != nil {
 		if err := validateCopy(p.validate, v); err != nil {
-			return v, validationError(err, p.name)
+			return v, validationError(err, p.name.goType)
 		}
 	}
 	return v, nil

@@ -94,13 +94,13 @@ func TestTypedRejectsBadInput(t *testing.T) {
 		{name: "syntax error", ct: "application/json", data: `{"id" "o1"}`, detail: "malformed JSON at byte"},
 		{name: "wrong type", ct: "application/json", data: `{"id":"o1","qty":"three"}`, detail: `field "qty": expected an integer, got JSON string`, field: "qty"},
 		{name: "wrong nested type", ct: "application/json", data: `{"id":"o1","qty":1,"items":[{"sku":5}]}`, detail: `field "items.sku"`, field: "items.sku"},
-		{name: "not an object", ct: "application/json", data: `[1,2]`, detail: "expected an object, got JSON array"},
+		{name: "not an object", ct: "application/json", data: `[1,2]`, detail: "data: expected a JSON object, got JSON array"},
 		{name: "missing required", ct: "application/json", data: `{"qty":1}`, detail: "id: is required", field: "id"},
 		{name: "out of range", ct: "application/json", data: `{"id":"o1","qty":0}`, detail: "qty: must be greater than or equal to 1", field: "qty"},
 		{name: "nested rule", ct: "application/json", data: `{"id":"o1","qty":1,"items":[{"sku":"abc"}]}`, detail: "items[0].sku: must be exactly 4 characters", field: "items[0].sku"},
 		{name: "bad email", ct: "application/json", data: `{"id":"o1","qty":1,"email":"nope"}`, detail: "email: must be an email address", field: "email"},
-		{name: "no data", ct: "application/json", data: "", sentinel: ErrNoData, detail: "event has no data"},
-		{name: "text into struct", ct: "text/plain", data: "hello", sentinel: ErrUnsupportedMediaType, detail: `unsupported datacontenttype "text/plain"`},
+		{name: "no data", ct: "application/json", data: "", sentinel: ErrNoData, detail: "event has no data; expected a JSON object"},
+		{name: "text into struct", ct: "text/plain", data: "hello", sentinel: ErrUnsupportedMediaType, detail: `unsupported datacontenttype "text/plain": expected a JSON object`},
 		{name: "xml into struct", ct: "application/xml", data: "<a/>", sentinel: ErrUnsupportedMediaType, detail: "application/xml"},
 		{name: "binary into struct", ct: "application/octet-stream", data: "\x00\x01", sentinel: ErrUnsupportedMediaType},
 	}
@@ -123,6 +123,10 @@ func TestTypedRejectsBadInput(t *testing.T) {
 			detail, fields := Detail(err)
 			if !strings.Contains(detail, tt.detail) {
 				t.Fatalf("detail %q does not contain %q", detail, tt.detail)
+			}
+			// Clients hear of the request, never of the program's types.
+			if strings.Contains(detail, "handler.") || strings.Contains(detail, "order") {
+				t.Fatalf("detail %q names the Go type", detail)
 			}
 			if tt.field != "" && (len(fields) == 0 || fields[0].Field != tt.field) {
 				t.Fatalf("fields %+v, want first %q", fields, tt.field)

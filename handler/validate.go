@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -74,7 +75,7 @@ func isStructish(t reflect.Type) bool {
 func validationError(err error, name string) error {
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) {
-		return &Error{Class: ClassInvalidInput, Err: err, Detail: "invalid " + name}
+		return &Error{Class: ClassInvalidInput, Err: fmt.Errorf("validating %s: %w", name, err), Detail: "invalid data"}
 	}
 	fields := make([]FieldError, 0, len(verrs))
 	var detail strings.Builder
