@@ -106,13 +106,13 @@ func safeID(s string) bool {
 	return true
 }
 
-// extString returns e's extension name as a string.
+// extString returns e's extension name in its canonical string form.
 func extString(e *event.Event, name string) (string, bool) {
 	v, ok := e.Extensions()[name]
 	if !ok {
 		return "", false
 	}
-	s, err := types.ToString(v)
+	s, err := types.Format(v)
 	if err != nil {
 		return "", false
 	}
