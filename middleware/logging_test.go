@@ -102,7 +102,8 @@ func TestLoggerInContext(t *testing.T) {
 	lg, buf := jsonLogger(slog.LevelInfo)
 	h := Logging(WithLogger(lg))(handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
 		Logger(ctx).Info("working", "step", 1)
-		if Logger(ctx) != Logger(ctx) {
+		first, second := Logger(ctx), Logger(ctx)
+		if first != second {
 			t.Error("Logger not cached")
 		}
 		Logger(ctx).Debug("hidden")

@@ -43,7 +43,7 @@ func sums(t testing.TB, m metricdata.Metrics, key string) map[string]int64 {
 	case metricdata.Sum[int64]:
 		for _, p := range d.DataPoints {
 			v, _ := p.Attributes.Value(attribute.Key(key))
-			out[v.Emit()] += p.Value
+			out[v.String()] += p.Value
 		}
 	default:
 		t.Fatalf("%s is %T", m.Name, m.Data)
