@@ -1,6 +1,8 @@
 package httpserver
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -106,6 +109,14 @@ func modeOf(h http.Header) (mode, error) {
 			return modeBinary, nil
 		}
 	}
+	// Any other ce-* header makes a broken binary CloudEvent, answered 400
+	// naming what is missing, never a plain request whose ce-* values would
+	// be dropped.
+	for k := range h {
+		if len(k) > 3 && k[:3] == "Ce-" {
+			return modeBinary, nil
+		}
+	}
 	return modePlain, nil
 }
 
@@ -182,7 +193,7 @@ func decodeBinary(in *inbound, h http.Header, body []byte, last *atomic.Pointer[
 				in.ec.Subject = &s
 			}
 		case hdrTime:
-			t, err := time.Parse(time.RFC3339Nano, v)
+			t, err := parseTime(v)
 			if err != nil {
 				return event.Event{}, invalid("header ce-time: %q is not an RFC 3339 timestamp", v)
 			}
@@ -210,18 +221,24 @@ func decodeBinary(in *inbound, h http.Header, body []byte, last *atomic.Pointer[
 			in.ec.Extensions[name] = v
 		}
 	}
-	for i, ok := range seen {
-		if !ok {
-			return event.Event{}, invalid("missing required header %s", strings.ToLower(requiredHeaders[i]))
+	if seen != [len(requiredHeaders)]bool{true, true, true, true} {
+		return event.Event{}, missingHeaders(seen)
+	}
+	switch specversion {
+	case event.CloudEventsVersionV1:
+	case event.CloudEventsVersionV03:
+		var err error
+		if body, err = in.fromV03(body); err != nil {
+			return event.Event{}, err
 		}
+	default:
+		return event.Event{}, invalid("unsupported ce-specversion %q: %q and %q are supported", specversion, event.CloudEventsVersionV1, event.CloudEventsVersionV03)
 	}
-	if specversion != event.CloudEventsVersionV1 {
-		return event.Event{}, invalid("unsupported ce-specversion %q: only %q is supported", specversion, event.CloudEventsVersionV1)
-	}
-	if strings.TrimSpace(in.ec.ID) == "" {
+	// Required strings must be non-empty; a space is a valid id.
+	if in.ec.ID == "" {
 		return event.Event{}, invalid("header ce-id must not be empty")
 	}
-	if strings.TrimSpace(in.ec.Type) == "" {
+	if in.ec.Type == "" {
 		return event.Event{}, invalid("header ce-type must not be empty")
 	}
 	if err := in.setSource(last); err != nil {
@@ -233,6 +250,34 @@ func decodeBinary(in *inbound, h http.Header, body []byte, last *atomic.Pointer[
 	return in.event(body), nil
 }
 
+// fromV03 converts the attributes of a CloudEvents 0.3 binary-mode
+// request to 1.0, as the CloudEvents SDK does: ce-schemaurl becomes
+// dataschema, and ce-datacontentencoding: base64 means a base64 body,
+// which is decoded.
+func (in *inbound) fromV03(body []byte) ([]byte, error) {
+	if v, ok := in.ec.Extensions["schemaurl"].(string); ok {
+		u, err := url.Parse(v)
+		if err != nil || !u.IsAbs() {
+			return nil, invalid("header ce-schemaurl: %q is not an absolute URI", v)
+		}
+		in.ec.DataSchema = &types.URI{URL: *u}
+		delete(in.ec.Extensions, "schemaurl")
+	}
+	if v, ok := in.ec.Extensions["datacontentencoding"].(string); ok {
+		if !strings.EqualFold(v, "base64") {
+			return nil, invalid("header ce-datacontentencoding: %q is not supported: only base64 is", v)
+		}
+		delete(in.ec.Extensions, "datacontentencoding")
+		data := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+		n, err := base64.StdEncoding.Decode(data, body)
+		if err != nil {
+			return nil, invalid("ce-datacontentencoding is base64, but the body is not: %v", err)
+		}
+		body = data[:n]
+	}
+	return body, nil
+}
+
 // setSource parses in.source into the event context, reusing the last
 // parse when the source repeats, as it does for most senders.
 func (in *inbound) setSource(last *atomic.Pointer[parsedSource]) error {
@@ -240,7 +285,7 @@ func (in *inbound) setSource(last *atomic.Pointer[parsedSource]) error {
 		in.ec.Source = p.ref
 		return nil
 	}
-	if strings.TrimSpace(in.source) == "" {
+	if in.source == "" {
 		return invalid("header ce-source must not be empty")
 	}
 	u, err := url.Parse(in.source)
@@ -331,37 +376,238 @@ func validExtensionName(name string) bool {
 	return true
 }
 
-// unescapeHeader decodes the percent-encoding of a ce-* header value.
+// unescapeHeader decodes a ce-* header value as the CloudEvents HTTP
+// binding (§3.1.3.2) has it: first a double-quoted string is unquoted
+// (backslash escapes included), then one round of percent-decoding; the
+// result must be a valid attribute string (see checkString).
 func unescapeHeader(v string) (string, error) {
-	if strings.IndexByte(v, '%') < 0 {
-		return v, nil
+	if len(v) > 0 && v[0] == '"' {
+		u, err := unquote(v)
+		if err != nil {
+			return "", err
+		}
+		v = u
 	}
-	u, err := url.PathUnescape(v)
+	if strings.IndexByte(v, '%') >= 0 {
+		u, err := url.PathUnescape(v)
+		if err != nil {
+			return "", fmt.Errorf("bad percent-encoding in %q", v)
+		}
+		v = u
+	}
+	return v, checkString(v)
+}
+
+// unquote removes the quotes of an RFC 9110 quoted-string and resolves
+// its quoted pairs.
+func unquote(v string) (string, error) {
+	if len(v) < 2 || v[len(v)-1] != '"' {
+		return "", fmt.Errorf("unterminated double-quoted value %q", v)
+	}
+	in := v[1 : len(v)-1]
+	if strings.IndexByte(in, '\\') < 0 {
+		if strings.IndexByte(in, '"') >= 0 {
+			return "", fmt.Errorf("unescaped double quote inside %q", v)
+		}
+		return in, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		switch c := in[i]; c {
+		case '\\':
+			if i+1 == len(in) {
+				return "", fmt.Errorf("dangling backslash in %q", v)
+			}
+			i++
+			b.WriteByte(in[i])
+		case '"':
+			return "", fmt.Errorf("unescaped double quote inside %q", v)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// checkString reports whether s is a valid CloudEvents String: valid
+// UTF-8, without control characters (U+0000–U+001F, U+007F–U+009F) and
+// without Unicode noncharacters, as the core specification requires.
+// Surrogates cannot occur in valid UTF-8.
+func checkString(s string) error {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return checkRunes(s[i:])
+		}
+	}
+	return nil
+}
+
+func checkRunes(s string) error {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return fmt.Errorf("invalid UTF-8 at byte %d", i)
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+			return fmt.Errorf("control character U+%04X is not allowed", r)
+		case (r >= 0xfdd0 && r <= 0xfdef) || r&0xfffe == 0xfffe:
+			return fmt.Errorf("noncharacter U+%04X is not allowed", r)
+		}
+	}
+	return nil
+}
+
+// parseTime parses an RFC 3339 timestamp as RFC 3339 allows it, which is
+// wider than Go's layout: "t" and "z" may be lower case (§5.6), and the
+// seconds may be 60 for a leap second (§5.7), which Go cannot represent
+// and which becomes the first instant of the next minute.
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	b := []byte(v)
+	if len(b) > 10 && b[10] == 't' {
+		b[10] = 'T'
+	}
+	if n := len(b); n > 0 && b[n-1] == 'z' {
+		b[n-1] = 'Z'
+	}
+	leap := false
+	if len(b) >= 19 && b[17] == '6' && b[18] == '0' {
+		b[18], leap = '9', true
+		b[17] = '5'
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
-		return "", fmt.Errorf("bad percent-encoding in %q", v)
+		return time.Time{}, err
 	}
-	return u, nil
+	if leap {
+		if u := t.UTC(); u.Hour() != 23 || u.Minute() != 59 {
+			return time.Time{}, fmt.Errorf("leap second %q is not at the end of a UTC day", v)
+		}
+		t = t.Truncate(time.Second).Add(time.Second)
+	}
+	return t, nil
+}
+
+// missingHeaders names every required binary-mode header a request lacks.
+func missingHeaders(seen [len(requiredHeaders)]bool) error {
+	var missing []string
+	var fields []handler.FieldError
+	for i, ok := range seen {
+		if !ok {
+			name := strings.ToLower(requiredHeaders[i])
+			missing = append(missing, name)
+			fields = append(fields, handler.FieldError{Field: name, Rule: "required", Message: "is required"})
+		}
+	}
+	return handler.InvalidInput(fmt.Errorf("missing required header %s: a binary-mode CloudEvent needs ce-specversion, ce-id, ce-source and ce-type",
+		strings.Join(missing, ", ")), fields...)
 }
 
 // decodeStructured decodes one event in the structured JSON format.
+// CloudEvents 0.3 events are converted to 1.0.
 func decodeStructured(body []byte) (event.Event, error) {
 	var e event.Event
 	if len(body) == 0 {
 		return e, invalid("empty body: expected a CloudEvent in %s", mediaStructured)
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
-		return event.Event{}, invalid("malformed CloudEvent: %v", jsonMessage(err))
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return event.Event{}, handler.InvalidJSON(err)
+		}
+		// The SDK parses time with Go's layout, narrower than RFC 3339.
+		fixed, ok := withLenientTime(body)
+		if !ok {
+			return event.Event{}, invalid("malformed CloudEvent: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		e = event.Event{}
+		if err := json.Unmarshal(fixed, &e); err != nil {
+			return event.Event{}, invalid("malformed CloudEvent: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
 	}
-	return e, checkEvent(&e)
+	if err := checkEvent(&e); err != nil {
+		return event.Event{}, err
+	}
+	return e, checkStructured(body, &e)
+}
+
+// withLenientTime rewrites the "time" member of a structured event that
+// Go's layout rejects but RFC 3339 allows (see parseTime); it reports
+// false if there is nothing to rewrite.
+func withLenientTime(body []byte) ([]byte, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return nil, false
+	}
+	var v string
+	if json.Unmarshal(m["time"], &v) != nil {
+		return nil, false
+	}
+	t, err := parseTime(v)
+	if err != nil {
+		return nil, false
+	}
+	m["time"], _ = json.Marshal(types.FormatTime(t))
+	fixed, err := json.Marshal(m)
+	return fixed, err == nil
+}
+
+// checkStructured checks what the SDK's decoder lets through: both data
+// and data_base64 (the JSON format forbids it), an integer extension
+// given as a fraction (which the SDK truncates), and strings that are not
+// valid CloudEvents Strings. The members are decoded a second time only
+// when one of the first two can apply.
+func checkStructured(body []byte, e *event.Event) error {
+	var raw map[string]json.RawMessage
+	members := func() map[string]json.RawMessage {
+		if raw == nil {
+			_ = json.Unmarshal(body, &raw) // the body is valid JSON: it decoded
+		}
+		return raw
+	}
+	if bytes.Contains(body, []byte(`"data_base64"`)) {
+		m := members()
+		if _, ok := m["data"]; ok {
+			if _, ok := m["data_base64"]; ok {
+				return handler.InvalidInput(errors.New("a CloudEvent carries data or data_base64, not both"),
+					handler.FieldError{Field: "data_base64", Rule: "excluded_with", Message: "must not be given with data"})
+			}
+		}
+	}
+	for name, v := range e.Extensions() {
+		switch v := v.(type) {
+		case int32:
+			if r := members()[name]; bytes.ContainsAny(r, ".eE") {
+				return invalid("extension %s: %s is not an integer: CloudEvents integers are whole numbers", name, r)
+			}
+		case string:
+			if err := checkString(v); err != nil {
+				return invalid("extension %s: %v", name, err)
+			}
+		}
+	}
+	for _, a := range [...]struct{ name, v string }{{"id", e.ID()}, {"source", e.Source()}, {"type", e.Type()}, {"subject", e.Subject()}} {
+		if err := checkString(a.v); err != nil {
+			return invalid("attribute %s: %v", a.name, err)
+		}
+	}
+	return nil
 }
 
 // checkEvent validates a decoded event and names the attributes at fault.
+// A CloudEvents 0.3 event is converted to 1.0 first, as the CloudEvents
+// SDK converts it (schemaurl becomes dataschema; base64 data is decoded).
 func checkEvent(e *event.Event) error {
 	if e.Context == nil {
 		return invalid("missing required attribute specversion")
 	}
-	if v := e.SpecVersion(); v != event.CloudEventsVersionV1 {
-		return invalid("unsupported specversion %q: only %q is supported", v, event.CloudEventsVersionV1)
+	switch v := e.SpecVersion(); v {
+	case event.CloudEventsVersionV1:
+	case event.CloudEventsVersionV03:
+		e.SetSpecVersion(event.CloudEventsVersionV1)
+	default:
+		return invalid("unsupported specversion %q: %q and %q are supported", v, event.CloudEventsVersionV1, event.CloudEventsVersionV03)
 	}
 	err := e.Validate()
 	if err == nil {
@@ -369,6 +615,17 @@ func checkEvent(e *event.Event) error {
 	}
 	var verr event.ValidationError
 	if errors.As(err, &verr) {
+		// The SDK trims id and type before its non-empty check; the
+		// specification asks only for a non-empty string.
+		if e.ID() != "" {
+			delete(verr, "id")
+		}
+		if e.Type() != "" {
+			delete(verr, "type")
+		}
+		if len(verr) == 0 {
+			return nil
+		}
 		names := make([]string, 0, len(verr))
 		for k := range verr {
 			names = append(names, k)
@@ -385,14 +642,6 @@ func checkEvent(e *event.Event) error {
 	return invalid("invalid CloudEvent: %v", err)
 }
 
-func jsonMessage(err error) string {
-	var syntax *json.SyntaxError
-	if errors.As(err, &syntax) {
-		return fmt.Sprintf("%v (at byte %d)", syntax, syntax.Offset)
-	}
-	return strings.TrimPrefix(err.Error(), "json: ")
-}
-
 // decodeBatch splits a batch into raw events; each is decoded on its own so
 // that one bad event does not fail the others.
 func decodeBatch(body []byte) ([]json.RawMessage, error) {
@@ -401,7 +650,11 @@ func decodeBatch(body []byte) ([]json.RawMessage, error) {
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, invalid("malformed batch: %v", jsonMessage(err))
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, handler.InvalidJSON(err)
+		}
+		return nil, invalid("malformed batch: expected a JSON array of CloudEvents")
 	}
 	return raw, nil
 }

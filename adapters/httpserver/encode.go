@@ -41,7 +41,7 @@ func writeBinary(w http.ResponseWriter, reply *event.Event, in *inbound) error {
 	if err != nil {
 		return err
 	}
-	n := 4
+	n := 5
 	if ec.DataContentType != nil {
 		n++
 	}
@@ -74,8 +74,13 @@ func writeBinary(w http.ResponseWriter, reply *event.Event, in *inbound) error {
 	set(hdrID, escapeHeader(ec.ID))
 	set(hdrSource, escapeHeader(source))
 	set(hdrType, escapeHeader(ec.Type))
+	set("X-Content-Type-Options", "nosniff")
 	if ec.DataContentType != nil {
 		set("Content-Type", *ec.DataContentType)
+	} else {
+		// The event has no content type: send none, and do not let
+		// net/http sniff one from the data (binding §3.1.1).
+		h["Content-Type"] = nil
 	}
 	if ec.Subject != nil {
 		set(hdrSubject, escapeHeader(*ec.Subject))
@@ -151,13 +156,16 @@ func writeStructured(w http.ResponseWriter, reply *event.Event) error {
 		return fmt.Errorf("%w: %w", errBadReply, err)
 	}
 	w.Header().Set("Content-Type", mediaStructured)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 	return nil
 }
 
-// batchResult is the outcome of one event of a failed batch.
-type batchResult struct {
+// BatchResult is the outcome of one event of a failed batch, listed in
+// Problem.Results: its index in the batch, id and source (when they could
+// be read), status, client-facing detail, and reply if it succeeded.
+type BatchResult struct {
 	Index  int                  `json:"index"`
 	ID     string               `json:"id,omitempty"`
 	Source string               `json:"source,omitempty"`
@@ -182,7 +190,7 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 	if cancel != nil {
 		defer cancel()
 	}
-	results := make([]batchResult, len(raws))
+	results := make([]BatchResult, len(raws))
 	replies := make([]*event.Event, 0, len(raws))
 	failed, firstFail, firstRetry := 0, 0, 0
 	var failErr error
@@ -203,7 +211,7 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 		} else {
 			res.ID, res.Source = identify(raw)
 		}
-		res.Status = statusOf(err)
+		res.Status = StatusOf(err)
 		if err == nil {
 			continue
 		}
@@ -212,7 +220,7 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 		} else {
 			a.logFailure(r, nil, res.Status, err)
 		}
-		p := newProblem(res.Status, err)
+		p := ProblemFor(err)
 		res.Detail, res.Errors = p.Detail, p.Errors
 		failed++
 		if firstFail == 0 {
@@ -238,6 +246,7 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 		}
 		buf.WriteByte(']')
 		w.Header().Set("Content-Type", mediaBatch)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(buf.Bytes())
 		return
@@ -246,14 +255,10 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 	if firstRetry != 0 {
 		status = firstRetry
 	}
-	p := problem{
-		Type:    "about:blank",
-		Title:   http.StatusText(status),
-		Status:  status,
-		Detail:  fmt.Sprintf("%d of %d events failed; see results", failed, len(raws)),
-		Results: results,
-	}
-	writeProblem(w, p, failErr)
+	p := NewProblem(status, fmt.Sprintf("%d of %d events failed; see results", failed, len(raws)))
+	p.Results = results
+	p.RetryAfter = ProblemFor(failErr).RetryAfter
+	p.Write(w)
 }
 
 // identify extracts the id and source of an event that failed to decode,

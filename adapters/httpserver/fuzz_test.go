@@ -47,9 +47,9 @@ func FuzzServeHTTP(f *testing.F) {
 			t.Fatalf("status %d is not in the table", w.Code)
 		}
 		if w.Code >= 400 {
-			var p problem
+			var p Problem
 			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != w.Code {
-				t.Fatalf("status %d without a problem document: %q", w.Code, w.Body.Bytes())
+				t.Fatalf("status %d without a Problem document: %q", w.Code, w.Body.Bytes())
 			}
 			if w.Code < 500 && p.Detail == "" {
 				t.Fatalf("status %d does not say what was wrong", w.Code)
@@ -60,8 +60,16 @@ func FuzzServeHTTP(f *testing.F) {
 		rec.events = rec.events[:0]
 		rec.mu.Unlock()
 		for _, e := range got {
-			if err := e.Validate(); err != nil {
+			if err := checkEvent(&e); err != nil {
 				t.Fatalf("an invalid event reached the handler: %v\n%s", err, e)
+			}
+			if e.SpecVersion() != event.CloudEventsVersionV1 {
+				t.Fatalf("a %s event reached the handler", e.SpecVersion())
+			}
+			for _, s := range []string{e.ID(), e.Source(), e.Type(), e.Subject()} {
+				if err := checkString(s); err != nil {
+					t.Fatalf("an attribute that is not a CloudEvents String reached the handler: %q: %v", s, err)
+				}
 			}
 		}
 	})

@@ -32,16 +32,12 @@ func New(h handler.Handler, opts ...Option) *Handler {
 	return &Handler{h: h, cfg: newConfig(opts)}
 }
 
-var errMethod = errors.New("httpserver: method not allowed")
-
 // ServeHTTP decodes the request into one event (or a batch), calls the
 // handler, and writes the reply in the request's mode.
 func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		p := problem{Type: "about:blank", Title: http.StatusText(http.StatusMethodNotAllowed), Status: http.StatusMethodNotAllowed,
-			Detail: "send events with POST, not " + r.Method}
-		writeProblem(w, p, errMethod)
+		NewProblem(http.StatusMethodNotAllowed, "send events with POST, not "+r.Method).Write(w)
 		return
 	}
 	m, err := modeOf(r.Header)
@@ -115,9 +111,9 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 
 // fail answers a failed request with a problem document and logs it.
 func (a *Handler) fail(w http.ResponseWriter, r *http.Request, e *event.Event, err error) {
-	status := statusOf(err)
-	a.logFailure(r, e, status, err)
-	writeProblem(w, newProblem(status, err), err)
+	p := ProblemFor(err)
+	a.logFailure(r, e, p.Status, err)
+	p.Write(w)
 }
 
 func (a *Handler) logFailure(r *http.Request, e *event.Event, status int, err error) {

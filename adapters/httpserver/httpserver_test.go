@@ -130,17 +130,17 @@ type response struct {
 	body   []byte
 }
 
-func (r response) problem(tb testing.TB) problem {
+func (r response) Problem(tb testing.TB) Problem {
 	tb.Helper()
 	if ct := r.header.Get("Content-Type"); ct != mediaProblem {
 		tb.Fatalf("content type %q, want %s; body %s", ct, mediaProblem, r.body)
 	}
-	var p problem
+	var p Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
-		tb.Fatalf("problem body %s: %v", r.body, err)
+		tb.Fatalf("Problem body %s: %v", r.body, err)
 	}
-	if p.Status != r.status || p.Title != http.StatusText(r.status) || p.Type != "about:blank" {
-		tb.Fatalf("problem %+v does not match status %d", p, r.status)
+	if p.Status != r.status || p.Title != statusTitle(r.status) || p.Type != "about:blank" {
+		tb.Fatalf("Problem %+v does not match status %d", p, r.status)
 	}
 	return p
 }
@@ -288,7 +288,7 @@ func TestErrorClassStatuses(t *testing.T) {
 			if resp.status != tt.status {
 				t.Fatalf("status %d, want %d; body %s", resp.status, tt.status, resp.body)
 			}
-			p := resp.problem(t)
+			p := resp.Problem(t)
 			if p.Detail != tt.detail {
 				t.Fatalf("detail %q, want %q", p.Detail, tt.detail)
 			}
@@ -301,14 +301,14 @@ func TestErrorClassStatuses(t *testing.T) {
 		})
 	}
 	resp := do(t, base, binary(`{"name":"waytoolongname"}`))
-	if p := resp.problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "name" || p.Errors[0].Rule != "max" {
+	if p := resp.Problem(t); len(p.Errors) != 1 || p.Errors[0].Field != "name" || p.Errors[0].Rule != "max" {
 		t.Fatalf("field errors %+v", p.Errors)
 	}
 }
 
 func TestBadInputNeverReachesHandler(t *testing.T) {
 	rec := &recorder{}
-	base := serve(t, New(rec, WithMaxBodyBytes(64)))
+	base := serve(t, New(rec, WithMaxBodyBytes(128)))
 	structured := func(body string) request {
 		return request{headers: map[string]string{"Content-Type": mediaStructured}, body: body}
 	}
@@ -318,7 +318,8 @@ func TestBadInputNeverReachesHandler(t *testing.T) {
 		status int
 		detail string
 	}{
-		{"structured malformed JSON", structured(`{"specversion":"1.0",`), 400, "malformed CloudEvent"},
+		{"structured malformed JSON", structured(`{"specversion":"1.0",`), 400, "malformed JSON: unexpected end of data"},
+		{"structured syntax error", structured(`{"specversion" "1.0"}`), 400, "malformed JSON at byte 16: invalid character"},
 		{"structured not an object", structured(`[1]`), 400, "malformed CloudEvent"},
 		{"structured empty body", structured(``), 400, "empty body"},
 		{"structured missing id", structured(`{"specversion":"1.0","source":"/s","type":"t"}`), 400, "id:"},
@@ -326,7 +327,12 @@ func TestBadInputNeverReachesHandler(t *testing.T) {
 		{"structured missing type", structured(`{"specversion":"1.0","id":"1","source":"/s"}`), 400, "type:"},
 		{"structured missing specversion", structured(`{"id":"1","source":"/s","type":"t"}`), 400, "specversion"},
 		{"structured unknown specversion", structured(`{"specversion":"2.0","id":"1","source":"/s","type":"t"}`), 400, "specversion"},
-		{"structured old specversion", structured(`{"specversion":"0.3","id":"1","source":"/s","type":"t"}`), 400, `unsupported specversion "0.3"`},
+		{"structured data and data_base64", structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","data":"x","data_base64":"eHl6"}`), 400, "data or data_base64, not both"},
+		{"structured fractional integer extension", structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":1.5}`), 400, "extension ext: 1.5 is not an integer"},
+		{"structured control character", structured(`{"specversion":"1.0","id":"a\u0000b","source":"/s","type":"t"}`), 400, "attribute id: control character U+0000"},
+		{"structured control in extension", structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","ext":"a\nb"}`), 400, "extension ext: control character U+000A"},
+		{"structured bad time", structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"yesterday"}`), 400, "malformed CloudEvent"},
+		{"structured 0.3 missing id", structured(`{"specversion":"0.3","source":"/s","type":"t"}`), 400, "id:"},
 		{"structured wrong type", structured(`{"specversion":"1.0","id":1,"source":"/s","type":"t"}`), 400, "malformed CloudEvent"},
 		{"unsupported format", request{headers: map[string]string{"Content-Type": "application/cloudevents+xml"}, body: "<e/>"}, 415, "unsupported event format"},
 		{"unsupported batch format", request{headers: map[string]string{"Content-Type": "application/cloudevents-batch+avro"}, body: "x"}, 415, "unsupported event format"},
@@ -334,6 +340,21 @@ func TestBadInputNeverReachesHandler(t *testing.T) {
 		{"binary missing source", binary(`{}`, "Ce-Source", ""), 400, "missing required header ce-source"},
 		{"binary missing type", binary(`{}`, "Ce-Type", ""), 400, "missing required header ce-type"},
 		{"binary missing specversion", binary(`{}`, "Ce-Specversion", ""), 400, "missing required header ce-specversion"},
+		{"ce headers without the required ones", request{headers: map[string]string{"Ce-Subject": "s", "Ce-Myext": "x", "Content-Type": "application/json"}, body: `{}`},
+			400, "missing required header ce-specversion, ce-id, ce-source, ce-type"},
+		{"binary overlong UTF-8", binary(`{}`, "Ce-Subject", "%C0%A0"), 400, "header Ce-Subject: invalid UTF-8"},
+		{"binary lone continuation byte", binary(`{}`, "Ce-Subject", "%80"), 400, "header Ce-Subject: invalid UTF-8"},
+		{"binary surrogate", binary(`{}`, "Ce-Subject", "%ED%A0%80"), 400, "header Ce-Subject: invalid UTF-8"},
+		{"binary raw invalid UTF-8", binary(`{}`, "Ce-Subject", "\xff"), 400, "header Ce-Subject: invalid UTF-8"},
+		{"binary NUL", binary(`{}`, "Ce-Subject", "a%00b"), 400, "header Ce-Subject: control character U+0000"},
+		{"binary newline", binary(`{}`, "Ce-Tenant", "a%0Ab"), 400, "header Ce-Tenant: control character U+000A"},
+		{"binary C1 control", binary(`{}`, "Ce-Tenant", "%C2%85"), 400, "control character U+0085"},
+		{"binary noncharacter", binary(`{}`, "Ce-Tenant", "%EF%BF%BE"), 400, "noncharacter U+FFFE"},
+		{"binary unterminated quote", binary(`{}`, "Ce-Subject", `"hello`), 400, "unterminated double-quoted value"},
+		{"binary quote inside quotes", binary(`{}`, "Ce-Subject", `"a"b"`), 400, "unescaped double quote"},
+		{"binary leap second mid-day", binary(`{}`, "Ce-Time", "2016-12-31T12:00:60Z"), 400, "ce-time"},
+		{"binary 0.3 unknown encoding", binary(`{}`, "Ce-Specversion", "0.3", "Ce-Datacontentencoding", "gzip"), 400, "only base64"},
+		{"binary 0.3 body not base64", binary(`{}`, "Ce-Specversion", "0.3", "Ce-Datacontentencoding", "base64"), 400, "body is not"},
 		{"binary unknown specversion", binary(`{}`, "Ce-Specversion", "9.9"), 400, `unsupported ce-specversion "9.9"`},
 		{"binary blank id", binary(`{}`, "Ce-Id", " "), 400, "ce-id must not be empty"},
 		{"binary bad source", binary(`{}`, "Ce-Source", "http://[::1"), 400, "ce-source"},
@@ -343,9 +364,9 @@ func TestBadInputNeverReachesHandler(t *testing.T) {
 		{"binary bad percent-encoding", binary(`{}`, "Ce-Tenant", "100%"), 400, "percent-encoding"},
 		{"binary invalid content type", binary(`{}`, "Content-Type", "json"), 400, "not a valid media type"},
 		{"plain invalid content type", request{headers: map[string]string{"Content-Type": "text/plain; charset"}, body: "x"}, 400, "not a valid media type"},
-		{"body over limit", binary(strings.Repeat("x", 65)), 413, "larger than the limit of 64 bytes"},
+		{"body over limit", binary(strings.Repeat("x", 129)), 413, "larger than the limit of 128 bytes"},
 		{"wrong method", request{method: http.MethodGet}, 405, "POST"},
-		{"batch malformed", request{headers: map[string]string{"Content-Type": mediaBatch}, body: `[{"id":`}, 400, "malformed batch"},
+		{"batch malformed", request{headers: map[string]string{"Content-Type": mediaBatch}, body: `[{"id":`}, 400, "malformed JSON: unexpected end of data"},
 		{"batch not an array", request{headers: map[string]string{"Content-Type": mediaBatch}, body: `{}`}, 400, "malformed batch"},
 		{"batch empty body", request{headers: map[string]string{"Content-Type": mediaBatch}}, 400, "empty body"},
 	}
@@ -356,7 +377,7 @@ func TestBadInputNeverReachesHandler(t *testing.T) {
 			if resp.status != tt.status {
 				t.Fatalf("status %d, want %d; body %s", resp.status, tt.status, resp.body)
 			}
-			if p := resp.problem(t); !strings.Contains(p.Detail, tt.detail) {
+			if p := resp.Problem(t); !strings.Contains(p.Detail, tt.detail) {
 				t.Fatalf("detail %q does not contain %q", p.Detail, tt.detail)
 			}
 			if rec.count() != before {
@@ -418,7 +439,7 @@ func TestBodyLimitWithoutContentLength(t *testing.T) {
 func TestEmptyBody(t *testing.T) {
 	base := serve(t, New(greeter()))
 	resp := do(t, base, binary(""))
-	if resp.status != 400 || !strings.Contains(resp.problem(t).Detail, "event has no data") {
+	if resp.status != 400 || !strings.Contains(resp.Problem(t).Detail, "event has no data") {
 		t.Fatalf("status %d body %s", resp.status, resp.body)
 	}
 	rec := &recorder{}
@@ -431,7 +452,7 @@ func TestEmptyBody(t *testing.T) {
 func TestUnsupportedDataContentType(t *testing.T) {
 	base := serve(t, New(greeter()))
 	resp := do(t, base, binary("<name>x</name>", "Content-Type", "application/xml"))
-	if resp.status != 415 || !strings.Contains(resp.problem(t).Detail, "application/xml") {
+	if resp.status != 415 || !strings.Contains(resp.Problem(t).Detail, "application/xml") {
 		t.Fatalf("status %d body %s", resp.status, resp.body)
 	}
 }
@@ -466,9 +487,9 @@ func TestBatchMode(t *testing.T) {
 	if resp.status != 400 {
 		t.Fatalf("status %d body %s", resp.status, resp.body)
 	}
-	p := resp.problem(t)
+	p := resp.Problem(t)
 	if p.Detail != "2 of 4 events failed; see results" || len(p.Results) != 4 {
-		t.Fatalf("problem %+v", p)
+		t.Fatalf("Problem %+v", p)
 	}
 	wantStatus := []int{200, 400, 400, 200}
 	for i, r := range p.Results {
