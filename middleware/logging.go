@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -65,9 +67,9 @@ const maxLogValue = 512
 // event_type, event_source, event_subject (when set), platform,
 // request_id, attempt (when known), cold_start, duration, outcome
 // ("success" or "failure"), and on failure error_class, error and, for a
-// recovered panic, panic=true and its stack. It carries trace_id and
-// span_id when Tracing runs inside Logging, and correlation_id when
-// Correlation runs outside it. Successes are logged at Info, throttled,
+// recovered panic, panic=true and its stack. It carries trace_id (and
+// span_id when the span is sampled) when Tracing runs inside Logging, and
+// correlation_id when Correlation runs outside it. Successes are logged at Info, throttled,
 // invalid and permanent failures at Warn, retryable ones and panics at
 // Error. Event data is never logged; values are cut at 512 bytes.
 //
@@ -80,6 +82,7 @@ const maxLogValue = 512
 func Logging(opts ...Option) handler.Middleware {
 	cfg := newConfig(opts)
 	l := &logging{
+		raw:    cfg.logger.Handler(),
 		base:   newRedactor(cfg.logger.Handler(), cfg.redact),
 		now:    cfg.now,
 		random: cfg.random,
@@ -92,11 +95,14 @@ func Logging(opts ...Option) handler.Middleware {
 }
 
 type logging struct {
-	base   slog.Handler
+	raw    slog.Handler // the invocation line: its keys are fixed and none is secret
+	base   slog.Handler // the context logger's lines, redacted
 	now    func() time.Time
 	random func() float64
 	rate   float64
 	bufLen int
+
+	lastSource atomic.Pointer[sourceMemo]
 }
 
 type loggingHandler struct {
@@ -108,7 +114,7 @@ type loggingHandler struct {
 type logState struct {
 	context.Context
 	l       *logging
-	e       *event.Event
+	e       event.Event
 	span    trace.SpanContext // set by Tracing
 	sampled bool
 
@@ -145,7 +151,7 @@ func logStateFrom(ctx context.Context) *logState {
 func (h *loggingHandler) Handle(ctx context.Context, e event.Event) (reply *event.Event, err error) {
 	l := h.l
 	start := l.now()
-	st := &logState{Context: ctx, l: l, e: &e}
+	st := &logState{Context: ctx, l: l, e: e}
 	if l.rate > 0 && l.random() < l.rate {
 		st.sampled = true
 	}
@@ -177,10 +183,10 @@ func (l *logging) write(ctx context.Context, st *logState, start time.Time, err 
 		}
 		st.mu.Unlock()
 	}
-	if !l.base.Enabled(ctx, level) {
+	if !l.raw.Enabled(ctx, level) {
 		return
 	}
-	LogInvocation(ctx, l.base, level, st.e, InvocationRecord{
+	logInvocation(ctx, l.raw, level, &st.e, l.sourceString(&st.e), &InvocationRecord{
 		Start: start, Duration: l.now().Sub(start), Err: err, Span: st.span,
 		Correlation: CorrelationID(ctx), Dropped: st.dropped,
 	})
@@ -210,46 +216,81 @@ type InvocationRecord struct {
 // their own attributes in rec.Attrs, instead of writing a second line for
 // the same request; wrap h with RedactingHandler to redact as Logging does.
 func LogInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *event.Event, rec InvocationRecord) {
-	r := slog.NewRecord(rec.Start.Add(rec.Duration), level, "invocation", 0)
+	src := ""
 	if e != nil {
-		r.AddAttrs(slog.String("event_id", clip(e.ID())), slog.String("event_type", clip(e.Type())),
-			slog.String("event_source", clip(e.Source())))
+		src = e.Source()
+	}
+	logInvocation(ctx, h, level, e, src, &rec)
+}
+
+func logInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *event.Event, src string, rec *InvocationRecord) {
+	var buf [20]slog.Attr // one AddAttrs call: the record grows once
+	as := buf[:0]
+	if e != nil {
+		as = append(as, slog.String("event_id", clip(e.ID())), slog.String("event_type", clip(e.Type())),
+			slog.String("event_source", clip(src)))
 		if s := e.Subject(); s != "" {
-			r.AddAttrs(slog.String("event_subject", clip(s)))
+			as = append(as, slog.String("event_subject", clip(s)))
 		}
 	}
 	if inv, ok := handler.InvocationFrom(ctx); ok {
-		r.AddAttrs(slog.String("platform", inv.Platform))
+		as = append(as, slog.String("platform", inv.Platform))
 		if inv.RequestID != "" {
-			r.AddAttrs(slog.String("request_id", clip(inv.RequestID)))
+			as = append(as, slog.String("request_id", clip(inv.RequestID)))
 		}
 		if inv.Attempt > 0 {
-			r.AddAttrs(slog.Int("attempt", inv.Attempt))
+			as = append(as, slog.Int("attempt", inv.Attempt))
 		}
-		r.AddAttrs(slog.Bool("cold_start", inv.ColdStart))
+		as = append(as, slog.Bool("cold_start", inv.ColdStart))
 	}
 	if rec.Correlation != "" {
-		r.AddAttrs(slog.String("correlation_id", rec.Correlation))
+		as = append(as, slog.String("correlation_id", rec.Correlation))
 	}
 	if rec.Span.IsValid() {
-		r.AddAttrs(slog.String("trace_id", rec.Span.TraceID().String()), slog.String("span_id", rec.Span.SpanID().String()))
+		as = append(as, slog.String("trace_id", rec.Span.TraceID().String()))
+		if rec.Span.IsSampled() { // an unsampled span is recorded nowhere: its id would lead nowhere
+			as = append(as, slog.String("span_id", rec.Span.SpanID().String()))
+		}
 	}
-	r.AddAttrs(slog.Duration("duration", rec.Duration))
+	as = append(as, slog.Duration("duration", rec.Duration))
 	if rec.Err == nil {
-		r.AddAttrs(slog.String("outcome", "success"))
+		as = append(as, slog.String("outcome", "success"))
 	} else {
-		r.AddAttrs(slog.String("outcome", "failure"), slog.String("error_class", handler.ClassOf(rec.Err).String()),
+		as = append(as, slog.String("outcome", "failure"), slog.String("error_class", handler.ClassOf(rec.Err).String()),
 			slog.String("error", clip(rec.Err.Error())))
 		var p *handler.PanicError
 		if errors.As(rec.Err, &p) {
-			r.AddAttrs(slog.Bool("panic", true), slog.String("stack", string(p.Stack)))
+			as = append(as, slog.Bool("panic", true), slog.String("stack", string(p.Stack)))
 		}
 	}
 	if rec.Dropped > 0 {
-		r.AddAttrs(slog.Int("buffer_dropped", rec.Dropped))
+		as = append(as, slog.Int("buffer_dropped", rec.Dropped))
 	}
-	r.AddAttrs(rec.Attrs...)
+	as = append(as, rec.Attrs...)
+	r := slog.NewRecord(rec.Start.Add(rec.Duration), level, "invocation", 0)
+	r.AddAttrs(as...)
 	_ = h.Handle(ctx, r)
+}
+
+type sourceMemo struct {
+	u url.URL
+	s string
+}
+
+// sourceString returns e.Source() without formatting the URL again when
+// it is the one last seen: a function that receives events from one source
+// formats it once.
+func (l *logging) sourceString(e *event.Event) string {
+	c, ok := e.Context.(*event.EventContextV1)
+	if !ok {
+		return e.Source()
+	}
+	if m := l.lastSource.Load(); m != nil && m.u == c.Source.URL {
+		return m.s
+	}
+	m := &sourceMemo{u: c.Source.URL, s: c.Source.String()}
+	l.lastSource.Store(m)
+	return m.s
 }
 
 func clip(s string) string {

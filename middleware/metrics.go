@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -27,7 +28,9 @@ import (
 // error.type (an error class name, "panic" or "none") — never event ids,
 // types or sources. A panic in the handler is recovered into a
 // *handler.PanicError, counted as error.type "panic" and returned. Reads
-// WithMeterProvider; instruments are made once, here.
+// WithMeterProvider; instruments are made once, here. The counters are
+// observable: an invocation adds to atomics that the provider reads when
+// it collects, so only the duration goes through the provider each time.
 func Metrics(opts ...Option) handler.Middleware {
 	cfg := newConfig(opts)
 	m := newMetrics(cfg.meterProvider.Meter(ScopeName))
@@ -46,49 +49,98 @@ var errTypes = []string{"none", "retryable", "invalid_input", "permanent", "thro
 // metricSet holds option slices made once, so that recording passes them
 // without allocating.
 type metricSet struct {
-	base []metric.AddOption   // platform only
-	err  [][]metric.AddOption // and error.type
+	base metric.MeasurementOption   // platform only
+	err  []metric.MeasurementOption // and error.type
 	rec  [][]metric.RecordOption
 }
 
+// metrics counts in atomics, read by the SDK only when it collects
+// (observable instruments): an invocation costs a few atomic adds and one
+// histogram record, whatever the provider.
 type metrics struct {
-	invocations, errs, timeouts, coldstarts metric.Int64Counter
-	duration                                metric.Float64Histogram
-	active                                  metric.Int64UpDownCounter
-	sets                                    []metricSet // by platform index
+	duration metric.Float64Histogram
+	sets     []metricSet // by platform index
+
+	invocations [][]atomic.Int64 // by platform, error type
+	timeouts    []atomic.Int64   // by platform
+	coldstarts  []atomic.Int64
+	active      []atomic.Int64
 }
 
 func newMetrics(m metric.Meter) *metrics {
-	ms := &metrics{}
+	ms := &metrics{
+		timeouts:   make([]atomic.Int64, len(platforms)),
+		coldstarts: make([]atomic.Int64, len(platforms)),
+		active:     make([]atomic.Int64, len(platforms)),
+	}
+	for _, p := range platforms {
+		base := []attribute.KeyValue{attribute.String("faas.trigger", trigger(p)), attribute.String("fnkit.platform", p)}
+		set := metricSet{base: metric.WithAttributeSet(attribute.NewSet(base...))}
+		for _, et := range errTypes {
+			o := metric.WithAttributeSet(attribute.NewSet(append(base[:2:2], attribute.String("error.type", et))...))
+			set.err = append(set.err, o)
+			set.rec = append(set.rec, []metric.RecordOption{o})
+		}
+		ms.sets = append(ms.sets, set)
+		ms.invocations = append(ms.invocations, make([]atomic.Int64, len(errTypes)))
+	}
 	must := func(err error) {
 		if err != nil {
 			panic("middleware: Metrics: " + err.Error())
 		}
 	}
+	perPlatform := func(vals []atomic.Int64) metric.Int64Callback {
+		return func(_ context.Context, o metric.Int64Observer) error {
+			for i := range vals {
+				if v := vals[i].Load(); v != 0 {
+					o.Observe(v, ms.sets[i].base)
+				}
+			}
+			return nil
+		}
+	}
 	var err error
-	ms.invocations, err = m.Int64Counter("faas.invocations", metric.WithDescription("Invocations."), metric.WithUnit("{invocation}"))
+	_, err = m.Int64ObservableCounter("faas.invocations", metric.WithDescription("Invocations."), metric.WithUnit("{invocation}"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for p := range ms.invocations {
+				for c := range ms.invocations[p] {
+					if v := ms.invocations[p][c].Load(); v != 0 {
+						o.Observe(v, ms.sets[p].err[c])
+					}
+				}
+			}
+			return nil
+		}))
 	must(err)
-	ms.errs, err = m.Int64Counter("faas.errors", metric.WithDescription("Failed invocations."), metric.WithUnit("{error}"))
+	_, err = m.Int64ObservableCounter("faas.errors", metric.WithDescription("Failed invocations."), metric.WithUnit("{error}"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for p := range ms.invocations {
+				for c := 1; c < len(errTypes); c++ {
+					if v := ms.invocations[p][c].Load(); v != 0 {
+						o.Observe(v, ms.sets[p].err[c])
+					}
+				}
+			}
+			return nil
+		}))
 	must(err)
-	ms.timeouts, err = m.Int64Counter("faas.timeouts", metric.WithDescription("Invocations failed by an exceeded deadline."), metric.WithUnit("{timeout}"))
+	_, err = m.Int64ObservableCounter("faas.timeouts", metric.WithDescription("Invocations failed by an exceeded deadline."),
+		metric.WithUnit("{timeout}"), metric.WithInt64Callback(perPlatform(ms.timeouts)))
 	must(err)
-	ms.coldstarts, err = m.Int64Counter("faas.coldstarts", metric.WithDescription("First invocations of a process."), metric.WithUnit("{coldstart}"))
+	_, err = m.Int64ObservableCounter("faas.coldstarts", metric.WithDescription("First invocations of a process."),
+		metric.WithUnit("{coldstart}"), metric.WithInt64Callback(perPlatform(ms.coldstarts)))
+	must(err)
+	_, err = m.Int64ObservableUpDownCounter("fnkit.invocations.active", metric.WithDescription("Invocations in flight."),
+		metric.WithUnit("{invocation}"), metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for i := range ms.active {
+				o.Observe(ms.active[i].Load(), ms.sets[i].base)
+			}
+			return nil
+		}))
 	must(err)
 	ms.duration, err = m.Float64Histogram("faas.invoke_duration", metric.WithDescription("Duration of invocations."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900))
 	must(err)
-	ms.active, err = m.Int64UpDownCounter("fnkit.invocations.active", metric.WithDescription("Invocations in flight."), metric.WithUnit("{invocation}"))
-	must(err)
-	for _, p := range platforms {
-		base := []attribute.KeyValue{attribute.String("faas.trigger", trigger(p)), attribute.String("fnkit.platform", p)}
-		set := metricSet{base: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(base...))}}
-		for _, et := range errTypes {
-			o := metric.WithAttributeSet(attribute.NewSet(append(base[:2:2], attribute.String("error.type", et))...))
-			set.err = append(set.err, []metric.AddOption{o})
-			set.rec = append(set.rec, []metric.RecordOption{o})
-		}
-		ms.sets = append(ms.sets, set)
-	}
 	return ms
 }
 
@@ -109,33 +161,30 @@ type metricsHandler struct {
 func (h *metricsHandler) Handle(ctx context.Context, e event.Event) (reply *event.Event, err error) {
 	m := h.m
 	inv, _ := handler.InvocationFrom(ctx)
-	set := &m.sets[platformIndex(inv.Platform)]
+	p := platformIndex(inv.Platform)
 	start := time.Now()
-	m.active.Add(ctx, 1, set.base...)
+	m.active[p].Add(1)
 	if inv.ColdStart {
-		m.coldstarts.Add(ctx, 1, set.base...)
+		m.coldstarts[p].Add(1)
 	}
 	defer func() {
 		if v := recover(); v != nil {
 			reply, err = nil, newPanicError(v)
 		}
 		et := int(handler.ClassOf(err))
-		var p *handler.PanicError
-		if err != nil && errors.As(err, &p) {
+		var pe *handler.PanicError
+		if err != nil && errors.As(err, &pe) {
 			et = len(errTypes) - 1
 		}
 		if et < 0 || et >= len(errTypes) {
 			et = int(handler.ClassRetryable)
 		}
-		m.active.Add(ctx, -1, set.base...)
-		m.invocations.Add(ctx, 1, set.err[et]...)
-		if err != nil {
-			m.errs.Add(ctx, 1, set.err[et]...)
-			if handler.IsDeadline(err) {
-				m.timeouts.Add(ctx, 1, set.base...)
-			}
+		m.active[p].Add(-1)
+		m.invocations[p][et].Add(1)
+		if err != nil && handler.IsDeadline(err) {
+			m.timeouts[p].Add(1)
 		}
-		m.duration.Record(ctx, time.Since(start).Seconds(), set.rec[et]...)
+		m.duration.Record(ctx, time.Since(start).Seconds(), m.sets[p].rec[et]...)
 	}()
 	return h.next.Handle(ctx, e)
 }

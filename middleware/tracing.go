@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -44,7 +45,9 @@ const ScopeName = "github.com/fnkit/fnkit/middleware"
 // nothing per invocation.
 func Tracing(opts ...Option) handler.Middleware {
 	cfg := newConfig(opts)
-	t := &tracing{tracer: cfg.tracerProvider.Tracer(ScopeName), props: cfg.propagators}
+	t := &tracing{tracer: cfg.tracerProvider.Tracer(ScopeName), props: cfg.propagators,
+		server:   []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)},
+		consumer: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}}
 	return func(next handler.Handler) handler.Handler {
 		return &tracingHandler{t: t, next: next}
 	}
@@ -54,6 +57,8 @@ type tracing struct {
 	tracer trace.Tracer
 	props  []propagation.TextMapPropagator
 	names  atomic.Pointer[[2]string] // last event type and its span name
+
+	server, consumer []trace.SpanStartOption // made once: passing them does not allocate
 }
 
 type tracingHandler struct {
@@ -74,13 +79,13 @@ func (t *tracing) spanName(typ string) string {
 
 func (h *tracingHandler) Handle(ctx context.Context, e event.Event) (reply *event.Event, err error) {
 	t := h.t
-	ctx = t.parent(ctx, &e)
+	ctx = t.parent(ctx, e.Extensions())
 	inv, _ := handler.InvocationFrom(ctx)
-	kind := trace.SpanKindConsumer
+	opts := t.consumer
 	if inv.Platform == handler.PlatformHTTP {
-		kind = trace.SpanKindServer
+		opts = t.server
 	}
-	ctx, span := t.tracer.Start(ctx, t.spanName(e.Type()), trace.WithSpanKind(kind))
+	ctx, span := t.tracer.Start(ctx, t.spanName(e.Type()), opts...)
 	if st := logStateFrom(ctx); st != nil {
 		st.span = span.SpanContext()
 	}
@@ -136,9 +141,9 @@ func trigger(platform string) string {
 }
 
 // parent returns ctx with the parent span context of the invocation.
-func (t *tracing) parent(ctx context.Context, e *event.Event) context.Context {
-	if _, ok := e.Extensions()[traceparentExt]; ok {
-		pctx := propagation.TraceContext{}.Extract(ctx, eventCarrier{e})
+func (t *tracing) parent(ctx context.Context, ext map[string]any) context.Context {
+	if _, ok := ext[traceparentExt]; ok {
+		pctx := propagation.TraceContext{}.Extract(ctx, extCarrier(ext))
 		if trace.SpanContextFromContext(pctx).IsValid() {
 			return pctx
 		}
@@ -180,6 +185,27 @@ func (c eventCarrier) Set(key, value string) {
 }
 
 func (c eventCarrier) Keys() []string { return []string{traceparentExt, tracestateExt} }
+
+// extCarrier reads the distributed-tracing extension from an event's
+// extensions without taking the event's address (which would move it to
+// the heap).
+type extCarrier map[string]any
+
+func (c extCarrier) Get(key string) string {
+	v, ok := c[key]
+	if !ok {
+		return ""
+	}
+	s, err := types.Format(v)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
+func (c extCarrier) Set(string, string) {}
+
+func (c extCarrier) Keys() []string { return []string{traceparentExt, tracestateExt} }
 
 type carrierKey struct{}
 
