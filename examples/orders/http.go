@@ -29,23 +29,15 @@ func routes(svc *Service, mw handler.Middleware, logger *slog.Logger) http.Handl
 		o, err := svc.Get(r.Context(), r.PathValue("id"))
 		switch {
 		case errors.Is(err, ErrNotFound):
-			writeProblem(w, http.StatusNotFound, "no order with id "+r.PathValue("id"))
+			httpserver.NewProblem(http.StatusNotFound, "no order with id "+r.PathValue("id")).Write(w)
 			return
 		case err != nil:
 			logger.ErrorContext(r.Context(), "get order", "error", err)
-			writeProblem(w, http.StatusInternalServerError, "")
+			httpserver.WriteProblem(w, err) // 500, or 504 past the deadline; no internal text
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(o)
 	})
 	return mux
-}
-
-func writeProblem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail,
-	})
 }
