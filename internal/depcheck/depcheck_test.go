@@ -72,6 +72,7 @@ var rules = map[string]rule{
 	"events":                    {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"events/publishertest":      {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	"adapters/cloudfunctions":   {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
+	"adapters/knative":          {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	"internal/ids":              {},
 	"internal/testserver":       {},
 	"internal/depcheck":         {},
