@@ -73,6 +73,7 @@ var rules = map[string]rule{
 	"events/publishertest":      {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	"adapters/cloudfunctions":   {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":          {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"examples/storage-consumer": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events", "adapters"}},
 	"internal/ids":              {},
 	"internal/testserver":       {},
 	"internal/depcheck":         {},

@@ -1,0 +1,96 @@
+// Command storage-consumer is an event consumer: it reacts to a file
+// uploaded to a Cloud Storage bucket (google.cloud.storage.object.v1.finalized)
+// and publishes a follow-up event saying whether the upload was accepted.
+// The same handler runs unchanged on Google Cloud Functions, on Knative or
+// Cloud Run, and on a laptop: main picks the adapter from the environment.
+//
+//	FUNCTION_TARGET=OnUpload  Cloud Functions (functions-framework-go)
+//	K_SERVICE=…               Knative / Cloud Run (CloudEvents over HTTP)
+//	otherwise                 a local net/http server on $PORT (8080)
+//
+// Follow-up events go to K_SINK (a Knative SinkBinding, or any CloudEvents
+// HTTP receiver) when it is set, and to the log otherwise.
+//
+// The rules: images up to MaxBytes are accepted (com.example.upload.accepted),
+// other content types are rejected (com.example.upload.rejected) — both are
+// business outcomes, not errors. An object over MaxBytes is a permanent
+// failure (dead-lettered by the adapter, never retried); an event whose
+// data is not a storage object is invalid input; a failed publish is
+// retried by the platform. Follow-up ids derive from the upload event's
+// id, so a redelivered upload publishes the same follow-up event, which a
+// receiver deduplicates on source+id.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnkit/fnkit/events"
+	"github.com/fnkit/fnkit/handler"
+)
+
+// Follow-up event types and source.
+const (
+	TypeAccepted = "com.example.upload.accepted"
+	TypeRejected = "com.example.upload.rejected"
+	Source       = "/storage-consumer"
+)
+
+// MaxBytes is the largest object accepted.
+const MaxBytes = 20 << 20
+
+// Upload is the data of the follow-up events.
+type Upload struct {
+	Bucket      string `json:"bucket"`
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// ErrTooLarge is the cause of the permanent failure of an object over
+// MaxBytes.
+var ErrTooLarge = errors.New("storage-consumer: object too large")
+
+// NewHandler returns the consumer, publishing follow-up events to pub.
+func NewHandler(pub events.Publisher) handler.Handler {
+	return handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		if e.Type() != events.TypeStorageObjectFinalized {
+			return nil, nil // other storage events are not ours
+		}
+		var obj events.StorageObjectData
+		if err := json.Unmarshal(e.Data(), &obj); err != nil {
+			return nil, handler.InvalidInputf("data is not a Cloud Storage object: %v", err)
+		}
+		if obj.Bucket == "" || obj.Name == "" {
+			return nil, handler.InvalidInput(errors.New("bucket and name are required"),
+				handler.FieldError{Field: "bucket", Rule: "required", Message: "the object's bucket and name are required"})
+		}
+		if obj.Size > MaxBytes {
+			return nil, handler.Permanent(fmt.Errorf("%w: %s/%s is %d bytes, the limit is %d", ErrTooLarge, obj.Bucket, obj.Name, obj.Size, MaxBytes))
+		}
+		up := Upload{Bucket: obj.Bucket, Name: obj.Name, ContentType: obj.ContentType, Size: int64(obj.Size)}
+		typ := TypeAccepted
+		if !strings.HasPrefix(obj.ContentType, "image/") {
+			typ = TypeRejected
+			up.Reason = fmt.Sprintf("content type %q is not an image", obj.ContentType)
+		}
+		out := event.New()
+		out.SetID(e.ID() + "/" + typ)
+		out.SetSource(Source)
+		out.SetType(typ)
+		out.SetSubject(e.Subject())
+		if err := out.SetData("application/json", up); err != nil {
+			return nil, err
+		}
+		if err := pub.Publish(ctx, out); err != nil {
+			return nil, fmt.Errorf("publishing %s: %w", typ, err)
+		}
+		return nil, nil
+	})
+}
