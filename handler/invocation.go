@@ -31,6 +31,12 @@ type Invocation struct {
 	Attempt int
 	// ColdStart is true for the first invocation served by this process.
 	ColdStart bool
+	// IDGenerated is true when the adapter made the event id up because
+	// the request carried none (a plain HTTP POST without an
+	// Idempotency-Key header): the id then identifies nothing the sender
+	// could repeat, so the idempotency middleware treats the event as
+	// having no key.
+	IDGenerated bool
 }
 
 type invocationKey struct{}

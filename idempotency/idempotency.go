@@ -17,9 +17,17 @@
 //     kept for the expiry (one hour by default). A new key costs two store
 //     calls; a duplicate one (none when the in-process cache has it).
 //   - A duplicate of a completed key gets the stored reply without running
-//     the handler; a duplicate while in progress gets ErrInProgress (class
-//     throttled, RetryAfter the rest of the lease); a duplicate whose
-//     payload differs gets ErrPayloadMismatch (invalid input).
+//     the handler; a duplicate whose payload differs gets
+//     ErrPayloadMismatch (invalid input).
+//   - A duplicate while the key is in progress waits for the first
+//     delivery's outcome, polling the record (WithWait, WithPollInterval),
+//     never past its own deadline: it gets the stored reply when the first
+//     completes, or claims the key and runs if the first failed. If the
+//     wait ends first, it gets ErrInProgress (class throttled, RetryAfter
+//     the poll interval). A synchronous caller — handler.PlatformHTTP,
+//     whose client is waiting for the answer — waits DefaultWait by
+//     default; a queue delivery fails fast by default, since the platform
+//     redelivers it later and a waiting worker only holds a slot.
 //   - If the handler fails, its lease is released so that a retry runs
 //     (unless WithKeepLeaseOnError). Failures are not stored: only
 //     successes are replayed.
@@ -50,8 +58,9 @@ import (
 
 // Errors, matched with errors.Is.
 var (
-	// ErrInProgress: another delivery of the key is running. Retryable
-	// (class throttled, with RetryAfter).
+	// ErrInProgress: another delivery of the key was still running when
+	// this one stopped waiting for it. Retryable (class throttled, with
+	// RetryAfter).
 	ErrInProgress = errors.New("idempotency: another delivery of this key is in progress")
 	// ErrPayloadMismatch: the key was used before with another payload.
 	// Invalid input.
@@ -79,7 +88,7 @@ func New(store state.Store, opts ...Option) *Engine {
 	}
 	e := &Engine{store: store, cfg: config{
 		key: EventIdentity, expiry: DefaultExpiry, minLease: DefaultMinLease, maxLease: DefaultMaxLease,
-		hash: DataHash, now: time.Now,
+		hash: DataHash, now: time.Now, poll: DefaultPollInterval,
 	}}
 	for _, o := range opts {
 		o(&e.cfg)
@@ -90,7 +99,7 @@ func New(store state.Store, opts ...Option) *Engine {
 	return e
 }
 
-// Middleware returns the Engine as a handler.Middleware.
+// Middleware returns the Engine as a handler.Middleware (Wrap).
 func (e *Engine) Middleware() handler.Middleware { return e.Wrap }
 
 // Wrap returns h made idempotent.
@@ -115,7 +124,7 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 		if e.cfg.passThrough {
 			return handler.Call(ctx, h, ev)
 		}
-		return nil, handler.InvalidInput(ErrMissingKey)
+		return nil, missingKey(ctx)
 	}
 	hash, err := e.cfg.hash(ev)
 	if err != nil {
@@ -137,14 +146,26 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 	if err != nil {
 		return nil, err
 	}
-	item, err := e.store.Create(ctx, skey, claim, e.lease(ctx))
-	switch {
-	case errors.Is(err, state.ErrAlreadyExists):
-		return e.duplicate(skey, hash, item)
-	case errors.Is(err, state.ErrInvalidKey):
-		return nil, handler.InvalidInput(fmt.Errorf("idempotency: key: %w", err))
-	case err != nil:
-		return nil, handler.Retryable(fmt.Errorf("idempotency: claiming the key: %w", err))
+	var item state.Item
+	var until time.Time // when an in-progress duplicate stops waiting
+	for {
+		item, err = e.store.Create(ctx, skey, claim, e.lease(ctx))
+		switch {
+		case errors.Is(err, state.ErrAlreadyExists):
+			if until.IsZero() {
+				until = e.waitUntil(ctx)
+			}
+			reply, err, released := e.duplicate(ctx, skey, hash, item, until)
+			if released {
+				continue // the first delivery failed: this one runs
+			}
+			return reply, err
+		case errors.Is(err, state.ErrInvalidKey):
+			return nil, handler.InvalidInput(fmt.Errorf("idempotency: key: %w", err))
+		case err != nil:
+			return nil, handler.Retryable(fmt.Errorf("idempotency: claiming the key: %w", err))
+		}
+		break
 	}
 
 	reply, herr := handler.Call(ctx, h, ev)
@@ -178,35 +199,98 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 	return reply, nil
 }
 
-// duplicate answers a delivery whose key has a record.
-func (e *Engine) duplicate(skey string, hash []byte, item state.Item) (*event.Event, error) {
-	rec, err := decodeRecord(item.Value)
-	if err != nil {
-		return nil, fmt.Errorf("idempotency: record of %q: %w", skey, err)
-	}
-	if rec.status == statusInProgress {
+// duplicate answers a delivery whose key has a record: with the stored
+// reply once the record is completed, polling it while it is in progress
+// until until (zero: no wait). It reports released if the record vanished
+// meanwhile (the first delivery failed), so that this one claims the key.
+func (e *Engine) duplicate(ctx context.Context, skey string, hash []byte, item state.Item, until time.Time) (*event.Event, error, bool) {
+	delay := firstPoll
+	for {
+		rec, err := decodeRecord(item.Value)
+		if err != nil {
+			return nil, fmt.Errorf("idempotency: record of %q: %w", skey, err), false
+		}
 		if !bytes.Equal(rec.hash, hash) {
-			return nil, mismatch()
+			return nil, mismatch(), false
 		}
-		wait := time.Second
-		if !item.ExpiresAt.IsZero() {
-			if d := item.ExpiresAt.Sub(e.cfg.now()); d > wait {
-				wait = d
+		if rec.status != statusInProgress {
+			if e.cache != nil {
+				expires := item.ExpiresAt
+				if expires.IsZero() {
+					expires = e.cfg.now().Add(e.cfg.expiry)
+				}
+				e.cache.put(cached{key: skey, hash: rec.hash, reply: cloneReply(rec.reply), expires: expires})
 			}
+			return rec.reply, nil, false // freshly decoded: the caller's to keep
 		}
-		return nil, handler.Throttled(ErrInProgress, wait)
-	}
-	if e.cache != nil && bytes.Equal(rec.hash, hash) {
-		expires := item.ExpiresAt
-		if expires.IsZero() {
-			expires = e.cfg.now().Add(e.cfg.expiry)
+		delay = min(delay, e.cfg.poll)
+		if until.IsZero() || time.Now().Add(delay).After(until) {
+			return nil, e.inProgress(), false
 		}
-		e.cache.put(cached{key: skey, hash: rec.hash, reply: cloneReply(rec.reply), expires: expires})
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, e.inProgress(), false
+		case <-t.C:
+		}
+		delay *= 2
+		item, err = e.store.Get(ctx, skey)
+		switch {
+		case errors.Is(err, state.ErrNotFound):
+			return nil, nil, true
+		case err != nil:
+			return nil, handler.Retryable(fmt.Errorf("idempotency: waiting for the key: %w", err)), false
+		}
 	}
-	if !bytes.Equal(rec.hash, hash) {
-		return nil, mismatch()
+}
+
+// firstPoll is the first wait of an in-progress duplicate; each poll
+// doubles it, up to the poll interval.
+const firstPoll = 5 * time.Millisecond
+
+// waitUntil is when an in-progress duplicate stops waiting: after the
+// configured wait (by default DefaultWait for a synchronous caller, none
+// for the others), and never past the invocation's deadline.
+func (e *Engine) waitUntil(ctx context.Context) time.Time {
+	wait := e.cfg.wait
+	inv, found := handler.InvocationFrom(ctx)
+	if !e.cfg.waitSet {
+		wait = 0
+		if found && inv.Platform == handler.PlatformHTTP {
+			wait = DefaultWait
+		}
 	}
-	return rec.reply, nil // freshly decoded: the caller's to keep
+	if wait <= 0 {
+		return time.Time{}
+	}
+	until := time.Now().Add(wait)
+	deadline, ok := ctx.Deadline()
+	if !ok && found && !inv.Deadline.IsZero() {
+		deadline, ok = inv.Deadline, true
+	}
+	if ok && deadline.Before(until) {
+		until = deadline
+	}
+	return until
+}
+
+// inProgress is the answer of a duplicate that stopped waiting.
+func (e *Engine) inProgress() error {
+	return &handler.Error{Class: handler.ClassThrottled, Err: ErrInProgress, RetryAfter: e.cfg.poll,
+		Detail: "another delivery with this idempotency key is in progress; retry shortly for its answer"}
+}
+
+// missingKey is the answer to an event without a key.
+func missingKey(ctx context.Context) error {
+	detail := "the event has no idempotency key"
+	if inv, ok := handler.InvocationFrom(ctx); ok && inv.IDGenerated {
+		detail = "the request has no idempotency key"
+		if inv.Platform == handler.PlatformHTTP {
+			detail = "missing Idempotency-Key header: send one so that a retried request does not run twice"
+		}
+	}
+	return &handler.Error{Class: handler.ClassInvalidInput, Err: ErrMissingKey, Detail: detail}
 }
 
 func mismatch() error {

@@ -18,10 +18,13 @@ import (
 
 // EventIdentity is the default KeyFunc: the event's source and id, which
 // the CloudEvents spec says identify an event.
-func EventIdentity(_ context.Context, e event.Event) (string, error) {
+func EventIdentity(ctx context.Context, e event.Event) (string, error) {
 	src, id := e.Source(), e.ID()
 	if src == "" || id == "" {
 		return "", nil
+	}
+	if inv, ok := handler.InvocationFrom(ctx); ok && inv.IDGenerated {
+		return "", nil // made up by the adapter: no key the sender can repeat
 	}
 	// Length-prefixed, so that no two (source, id) pairs share a key.
 	return strconv.Itoa(len(src)) + ":" + src + id, nil

@@ -12,6 +12,13 @@ const (
 	DefaultExpiry   = time.Hour
 	DefaultMaxLease = 5 * time.Minute
 	DefaultMinLease = time.Second
+	// DefaultWait is how long an in-progress duplicate from a synchronous
+	// caller (handler.PlatformHTTP) waits for the first delivery's
+	// outcome; queue deliveries do not wait unless WithWait says so.
+	DefaultWait = 5 * time.Second
+	// DefaultPollInterval is the longest pause between two reads of an
+	// in-progress record, and the Retry-After of ErrInProgress.
+	DefaultPollInterval = 100 * time.Millisecond
 )
 
 // KeyFunc returns the idempotency key of an event. An empty key means the
@@ -32,6 +39,9 @@ type config struct {
 	keepLease   bool
 	cacheSize   int
 	now         func() time.Time
+	wait        time.Duration
+	waitSet     bool
+	poll        time.Duration
 }
 
 // WithScope prefixes every key, to keep apart functions or tenants that
@@ -104,6 +114,33 @@ func WithCache(n int) Option {
 		panic("idempotency: WithCache needs a positive size")
 	}
 	return func(c *config) { c.cacheSize = n }
+}
+
+// WithWait sets how long, on every platform, a duplicate delivery that
+// finds its key in progress waits for the first delivery's outcome, never
+// past its own deadline; zero turns waiting off, so such a duplicate gets
+// ErrInProgress at once. By default synchronous callers
+// (handler.PlatformHTTP) wait DefaultWait and others do not wait.
+//
+// It panics if d is negative.
+func WithWait(d time.Duration) Option {
+	if d < 0 {
+		panic("idempotency: negative WithWait")
+	}
+	return func(c *config) { c.wait, c.waitSet = d, true }
+}
+
+// WithPollInterval sets the longest pause between two reads of an
+// in-progress record while a duplicate waits (the first pauses are
+// shorter), and the Retry-After of ErrInProgress. The default is
+// DefaultPollInterval.
+//
+// It panics if d is not positive.
+func WithPollInterval(d time.Duration) Option {
+	if d <= 0 {
+		panic("idempotency: WithPollInterval needs a positive interval")
+	}
+	return func(c *config) { c.poll = d }
 }
 
 // WithClock sets the clock used for leases and the cache; the default is

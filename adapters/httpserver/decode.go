@@ -666,6 +666,7 @@ func decodePlain(in *inbound, r *http.Request, body []byte, cfg *config, last *a
 	in.ec.ID = headerValue(r.Header, "Idempotency-Key")
 	if in.ec.ID == "" {
 		in.ec.ID = cfg.newID()
+		in.inv.IDGenerated = true
 	} else if len(in.ec.ID) > 255 {
 		return event.Event{}, invalid("header Idempotency-Key is longer than 255 bytes")
 	}

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -61,6 +63,47 @@ func checkIdempotentCreate(t *testing.T, base string) {
 	if r := send(t, req); r.status != 200 {
 		t.Fatalf("get: %d %s", r.status, r.body)
 	}
+}
+
+// TestConcurrentDuplicatesGetTheFirstAnswer: 50 identical POSTs sent at
+// once all get the first order's answer (none is told to come back in five
+// minutes); one order is created.
+func TestConcurrentDuplicatesGetTheFirstAnswer(t *testing.T) {
+	store := &orderCounter{Store: memstore.New()}
+	base := startAPI(t, store)
+	results := make([]httpResult, 50)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range results {
+		wg.Go(func() {
+			<-start
+			results[i] = post(t, base+"/orders", "same-key", orderBody)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range results {
+		if r.status != 200 || r.body != results[0].body {
+			t.Fatalf("POST %d: %d %s, want the first answer %d %s", i, r.status, r.body, results[0].status, results[0].body)
+		}
+	}
+	if n := store.created.Load(); n != 1 {
+		t.Fatalf("%d orders created, want 1", n)
+	}
+}
+
+// orderCounter counts the orders created in a store.
+type orderCounter struct {
+	state.Store
+	created atomic.Int64
+}
+
+func (c *orderCounter) Create(ctx context.Context, k string, v []byte, ttl time.Duration) (state.Item, error) {
+	it, err := c.Store.Create(ctx, k, v, ttl)
+	if err == nil && strings.HasPrefix(k, "orders/") {
+		c.created.Add(1)
+	}
+	return it, err
 }
 
 func TestIdempotentCreate(t *testing.T) {

@@ -67,8 +67,11 @@ func newHTTPHandler(store state.Store, logger *slog.Logger) http.Handler {
 	store = resilient.New(store, resilient.WithTimeout(2*time.Second), resilient.WithCircuitBreaker(5, 10*time.Second))
 	svc := NewService(store, time.Now, uuid.NewString)
 	// A retried POST with the same Idempotency-Key header (the event id in
-	// plain mode) creates one order and gets the same answer.
-	mw := middleware.Idempotency(store, idempotency.WithScope("orders"), idempotency.WithCache(1024))
+	// plain mode) creates one order and gets the same answer, even when the
+	// retries arrive while the first is still running (they wait for it). A
+	// POST without the header is a new order each time.
+	mw := middleware.Idempotency(store, idempotency.WithScope("orders"), idempotency.WithCache(1024),
+		idempotency.WithPassThroughWithoutKey())
 	return routes(svc, mw, logger)
 }
 
