@@ -34,7 +34,7 @@ func TestClassifyMedia(t *testing.T) {
 		"text/plain":                      mediaText,
 		"TEXT/csv;q=1":                    mediaText,
 		"text/":                           mediaOther,
-		"application/octet-stream":        mediaBinary,
+		"application/octet-stream":        mediaOther,
 		"application/xml":                 mediaOther,
 		"image/png":                       mediaOther,
 	}

@@ -9,7 +9,6 @@ const (
 	mediaAbsent mediaClass = iota // no datacontenttype: data is read as JSON
 	mediaJSON                     // application/json, text/json, */*+json
 	mediaText                     // text/*
-	mediaBinary                   // application/octet-stream
 	mediaOther                    // anything else: not decodable
 )
 
@@ -32,8 +31,6 @@ func classifyMedia(ct string) mediaClass {
 		return mediaJSON
 	case len(ct) > 5 && strings.EqualFold(ct[:5], "text/"):
 		return mediaText
-	case strings.EqualFold(ct, "application/octet-stream"):
-		return mediaBinary
 	}
 	return mediaOther
 }

@@ -104,10 +104,14 @@ func ExpiresAt(now time.Time, ttl time.Duration) time.Time {
 	return now.Add(ttl)
 }
 
-// CheckArgs validates a key and a ttl, for implementations: it returns an
-// error wrapping ErrInvalidKey for a bad key and a plain error for a
-// negative ttl.
-func CheckArgs(key string, ttl time.Duration) error {
+// CheckArgs validates the arguments of a Store call, for
+// implementations, before any work: it returns ctx's error if ctx is done,
+// an error wrapping ErrInvalidKey for a bad key, and a plain error for a
+// negative ttl. Implementations wrap it with their package name.
+func CheckArgs(ctx context.Context, key string, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if key == "" || len(key) > MaxKeyLen {
 		return errInvalidKey(key)
 	}

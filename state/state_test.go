@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestCheckArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := state.CheckArgs(tt.key, tt.ttl)
+			err := state.CheckArgs(context.Background(), tt.key, tt.ttl)
 			if (err != nil) != tt.err {
 				t.Fatalf("CheckArgs = %v; want error: %v", err, tt.err)
 			}

@@ -261,10 +261,10 @@ func write(b *bolt.Bucket, key []byte, value []byte, ttl time.Duration, now time
 }
 
 func check(ctx context.Context, key string, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	if err := state.CheckArgs(ctx, key, ttl); err != nil {
+		return fmt.Errorf("boltstore: %w", err)
 	}
-	return state.CheckArgs(key, ttl)
+	return nil
 }
 
 // update runs fn in a write transaction and wraps its error. fn returns

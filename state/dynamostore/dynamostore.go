@@ -40,15 +40,19 @@ const (
 	attrTTL     = "ttl"
 )
 
-// Option configures a Store.
-type Option func(*Store)
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	now func() time.Time
+}
 
 // WithClock sets the clock used for expiry; the default is time.Now.
 func WithClock(now func() time.Time) Option {
 	if now == nil {
 		panic("dynamostore: WithClock(nil)")
 	}
-	return func(s *Store) { s.now = now }
+	return func(c *config) { c.now = now }
 }
 
 // Store is a state.Store on a DynamoDB table. It is safe for concurrent use.
@@ -67,11 +71,11 @@ func New(client *dynamodb.Client, table string, opts ...Option) *Store {
 	if client == nil || table == "" {
 		panic("dynamostore: New needs a client and a table name")
 	}
-	s := &Store{client: client, table: table, now: time.Now}
+	c := config{now: time.Now}
 	for _, o := range opts {
-		o(s)
+		o(&c)
 	}
-	return s
+	return &Store{client: client, table: table, now: c.now}
 }
 
 // CreateTable creates the table (on-demand capacity) if it does not exist,
@@ -107,11 +111,11 @@ func (s *Store) CreateTable(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) check(ctx context.Context, key string, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
+func check(ctx context.Context, key string, ttl time.Duration) error {
+	if err := state.CheckArgs(ctx, key, ttl); err != nil {
 		return fmt.Errorf("dynamostore: %w", err)
 	}
-	return state.CheckArgs(key, ttl)
+	return nil
 }
 
 func wrap(op, key string, err error) error {
@@ -176,7 +180,7 @@ const liveCond = "(attribute_not_exists(" + attrExpiry + ") OR " + attrExpiry + 
 
 // Get returns the live item at key, or state.ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) (state.Item, error) {
-	if err := s.check(ctx, key, 0); err != nil {
+	if err := check(ctx, key, 0); err != nil {
 		return state.Item{}, err
 	}
 	return s.get(ctx, "get", key)
@@ -212,7 +216,7 @@ func conditionFailed(err error) (map[string]types.AttributeValue, bool) {
 // Create stores value at key if no live item has it; otherwise it returns
 // the existing item and state.ErrAlreadyExists.
 func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.Duration) (state.Item, error) {
-	if err := s.check(ctx, key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return state.Item{}, err
 	}
 	v := state.NewVersion()
@@ -259,7 +263,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 
 // Put stores value at key whatever is there.
 func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Duration) (state.Version, error) {
-	if err := s.check(ctx, key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return 0, err
 	}
 	v := state.NewVersion()
@@ -272,7 +276,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // CompareAndSwap replaces the item at key if its version is old.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Version, value []byte, ttl time.Duration) (state.Version, error) {
-	if err := s.check(ctx, key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return 0, err
 	}
 	v := state.NewVersion()
@@ -314,7 +318,7 @@ func (s *Store) whyFailed(ctx context.Context, op, key string, cur map[string]ty
 
 // Delete removes the item at key, unconditionally with state.AnyVersion.
 func (s *Store) Delete(ctx context.Context, key string, version state.Version) error {
-	if err := s.check(ctx, key, 0); err != nil {
+	if err := check(ctx, key, 0); err != nil {
 		return err
 	}
 	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: keyAttr(key)}

@@ -97,19 +97,16 @@ func (e entry) item() state.Item {
 	return state.Item{Value: bytes.Clone(v), Version: e.version, ExpiresAt: e.expiresAt}
 }
 
-func check(ctx context.Context, op, key string, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: %s: %w", op, err)
-	}
-	if err := state.CheckArgs(key, ttl); err != nil {
-		return fmt.Errorf("memstore: %s: %w", op, err)
+func check(ctx context.Context, key string, ttl time.Duration) error {
+	if err := state.CheckArgs(ctx, key, ttl); err != nil {
+		return fmt.Errorf("memstore: %w", err)
 	}
 	return nil
 }
 
 // Get returns the live item at key, or an error wrapping state.ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) (state.Item, error) {
-	if err := check(ctx, "get", key, 0); err != nil {
+	if err := check(ctx, key, 0); err != nil {
 		return state.Item{}, err
 	}
 	s.mu.Lock()
@@ -124,7 +121,7 @@ func (s *Store) Get(ctx context.Context, key string) (state.Item, error) {
 // Create stores value at key unless a live item has the key, in which
 // case it returns that item and an error wrapping state.ErrAlreadyExists.
 func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.Duration) (state.Item, error) {
-	if err := check(ctx, "create", key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return state.Item{}, err
 	}
 	s.mu.Lock()
@@ -139,7 +136,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 
 // Put stores value at key whatever is there and returns the new version.
 func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Duration) (state.Version, error) {
-	if err := check(ctx, "put", key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
@@ -151,7 +148,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 // returns an error wrapping state.ErrNotFound if there is none and
 // state.ErrVersionConflict if its version differs.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Version, value []byte, ttl time.Duration) (state.Version, error) {
-	if err := check(ctx, "compare-and-swap", key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
@@ -171,7 +168,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Versio
 // otherwise only if its version is version (errors wrapping
 // state.ErrNotFound and state.ErrVersionConflict otherwise).
 func (s *Store) Delete(ctx context.Context, key string, version state.Version) error {
-	if err := check(ctx, "delete", key, 0); err != nil {
+	if err := check(ctx, key, 0); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -24,15 +24,20 @@ import (
 // DefaultTable is the table name unless WithTable says otherwise.
 const DefaultTable = "fnkit_state"
 
-// Option configures a Store.
-type Option func(*Store)
+// Option configures New.
+type Option func(*config)
 
-// WithTable sets the table name (it is quoted as an identifier).
+type config struct {
+	table string
+}
+
+// WithTable sets the table name (it is quoted as an identifier); the
+// default is DefaultTable.
 func WithTable(name string) Option {
 	if name == "" {
 		panic("pgstore: WithTable(\"\")")
 	}
-	return func(s *Store) { s.table = name }
+	return func(c *config) { c.table = name }
 }
 
 // Store is a state.Store on PostgreSQL. It is safe for concurrent use.
@@ -54,10 +59,11 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	if pool == nil {
 		panic("pgstore: New(nil)")
 	}
-	s := &Store{pool: pool, table: DefaultTable}
+	c := config{table: DefaultTable}
 	for _, o := range opts {
-		o(s)
+		o(&c)
 	}
+	s := &Store{pool: pool, table: c.table}
 	t := pgx.Identifier{s.table}.Sanitize()
 	const live = `(expires_at IS NULL OR expires_at > now())`
 	const expiry = `CASE WHEN $4::bigint > 0 THEN now() + $4::bigint * interval '1 microsecond' END`
@@ -114,10 +120,10 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 }
 
 func check(ctx context.Context, key string, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
+	if err := state.CheckArgs(ctx, key, ttl); err != nil {
 		return fmt.Errorf("pgstore: %w", err)
 	}
-	return state.CheckArgs(key, ttl)
+	return nil
 }
 
 func wrap(op, key string, err error) error {

@@ -20,13 +20,17 @@ import (
 	"github.com/fnkit/fnkit/state"
 )
 
-// Option configures a Store.
-type Option func(*Store)
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	prefix string
+}
 
 // WithPrefix puts prefix before every key, to share a database with other
 // data. The default is "fnkit:".
 func WithPrefix(prefix string) Option {
-	return func(s *Store) { s.prefix = prefix }
+	return func(c *config) { c.prefix = prefix }
 }
 
 // Store is a state.Store on Redis. It is safe for concurrent use.
@@ -43,11 +47,11 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	if client == nil {
 		panic("redisstore: New(nil)")
 	}
-	s := &Store{client: client, prefix: "fnkit:"}
+	c := config{prefix: "fnkit:"}
 	for _, o := range opts {
-		o(s)
+		o(&c)
 	}
-	return s
+	return &Store{client: client, prefix: c.prefix}
 }
 
 const headerLen = 16
@@ -113,11 +117,11 @@ redis.call('DEL', KEYS[1])
 return 1`)
 )
 
-func (s *Store) check(ctx context.Context, key string, ttl time.Duration) error {
-	if err := ctx.Err(); err != nil {
+func check(ctx context.Context, key string, ttl time.Duration) error {
+	if err := state.CheckArgs(ctx, key, ttl); err != nil {
 		return fmt.Errorf("redisstore: %w", err)
 	}
-	return state.CheckArgs(key, ttl)
+	return nil
 }
 
 func wrap(op, key string, err error) error {
@@ -126,7 +130,7 @@ func wrap(op, key string, err error) error {
 
 // Get returns the live item at key, or state.ErrNotFound.
 func (s *Store) Get(ctx context.Context, key string) (state.Item, error) {
-	if err := s.check(ctx, key, 0); err != nil {
+	if err := check(ctx, key, 0); err != nil {
 		return state.Item{}, err
 	}
 	raw, err := s.client.Get(ctx, s.prefix+key).Result()
@@ -142,7 +146,7 @@ func (s *Store) Get(ctx context.Context, key string) (state.Item, error) {
 // Create stores value at key if no live item has it; otherwise it returns
 // the existing item and state.ErrAlreadyExists.
 func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.Duration) (state.Item, error) {
-	if err := s.check(ctx, key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return state.Item{}, err
 	}
 	it := state.Item{Version: state.NewVersion(), Value: append([]byte(nil), value...), ExpiresAt: state.ExpiresAt(time.Now(), ttl)}
@@ -163,7 +167,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 
 // Put stores value at key whatever is there.
 func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Duration) (state.Version, error) {
-	if err := s.check(ctx, key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return 0, err
 	}
 	v := state.NewVersion()
@@ -176,7 +180,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 
 // CompareAndSwap replaces the item at key if its version is old.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Version, value []byte, ttl time.Duration) (state.Version, error) {
-	if err := s.check(ctx, key, ttl); err != nil {
+	if err := check(ctx, key, ttl); err != nil {
 		return 0, err
 	}
 	v := state.NewVersion()
@@ -196,7 +200,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Versio
 
 // Delete removes the item at key, unconditionally with state.AnyVersion.
 func (s *Store) Delete(ctx context.Context, key string, version state.Version) error {
-	if err := s.check(ctx, key, 0); err != nil {
+	if err := check(ctx, key, 0); err != nil {
 		return err
 	}
 	if version == state.AnyVersion {

@@ -179,10 +179,7 @@ func (s *Store) BreakerState() BreakerState {
 // do runs call under the protections. Invalid arguments and a caller's ctx
 // that is already done never reach the breaker or the store.
 func (s *Store) do(ctx context.Context, op, key string, ttl time.Duration, call func(ctx context.Context) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("resilient: %s: %w", op, err)
-	}
-	if err := state.CheckArgs(key, ttl); err != nil {
+	if err := state.CheckArgs(ctx, key, ttl); err != nil {
 		return fmt.Errorf("resilient: %s: %w", op, err)
 	}
 	var done func(error)

@@ -102,7 +102,7 @@ func (s *toy) checkArgs(ctx context.Context, key string, ttl time.Duration) erro
 	if s.bugs["negative-ttl"] && ttl < 0 {
 		ttl = 0
 	}
-	return state.CheckArgs(key, ttl)
+	return state.CheckArgs(context.Background(), key, ttl)
 }
 
 func (s *toy) k(key string) string {
