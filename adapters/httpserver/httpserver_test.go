@@ -539,16 +539,32 @@ func TestInvalidReplyIs500(t *testing.T) {
 	}
 }
 
+// TestZeroTimeoutIsNoBound: zero turns the bound off, as CONTRIBUTING.md
+// says of every duration option.
+func TestZeroTimeoutIsNoBound(t *testing.T) {
+	rec := &recorder{reply: func(e event.Event) (*event.Event, error) { return nil, nil }}
+	var deadline bool
+	h := handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		_, deadline = ctx.Deadline()
+		return rec.Handle(ctx, e)
+	})
+	base := serve(t, New(h, WithTimeout(0)))
+	if resp := do(t, base, binary("{}")); resp.status != http.StatusNoContent || deadline {
+		t.Fatalf("status %d, deadline set: %v", resp.status, deadline)
+	}
+}
+
 func TestNewPanicsOnWiringMistakes(t *testing.T) {
 	for name, f := range map[string]func(){
-		"nil handler":     func() { New(nil) },
-		"zero body limit": func() { WithMaxBodyBytes(0) },
-		"empty type":      func() { WithPlainType("") },
-		"zero timeout":    func() { WithTimeout(0) },
-		"nil id gen":      func() { WithIDGenerator(nil) },
-		"nil logger":      func() { WithLogger(nil) },
-		"nil srv logger":  func() { WithServerLogger(nil) },
-		"negative grace":  func() { WithGracePeriod(-1) },
+		"nil handler":      func() { New(nil) },
+		"zero body limit":  func() { WithMaxBodyBytes(0) },
+		"empty type":       func() { WithPlainType("") },
+		"negative timeout": func() { WithTimeout(-1) },
+		"negative drain":   func() { WithDrainDelay(-1) },
+		"nil id gen":       func() { WithIDGenerator(nil) },
+		"nil logger":       func() { WithLogger(nil) },
+		"nil srv logger":   func() { WithServerLogger(nil) },
+		"negative grace":   func() { WithGracePeriod(-1) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

@@ -55,10 +55,13 @@ func WithPlainType(t string) Option {
 
 // WithTimeout bounds each request's handling: the handler's context gets
 // this deadline, and a handler that fails with context.DeadlineExceeded is
-// answered with 504. The default is no bound beyond the client's.
+// answered with 504. Zero, the default, means no bound beyond the
+// client's.
+//
+// It panics if d is negative.
 func WithTimeout(d time.Duration) Option {
-	if d <= 0 {
-		panic("httpserver: WithTimeout needs a positive duration")
+	if d < 0 {
+		panic("httpserver: negative WithTimeout")
 	}
 	return func(c *config) { c.timeout = d }
 }
