@@ -426,9 +426,12 @@ func (p *HTTPPublisher) attempt(ctx context.Context, req *http.Request) error {
 // do makes one request and classifies its outcome.
 func (p *HTTPPublisher) do(ctx context.Context, req *http.Request) error {
 	if p.cfg.timeout > 0 {
-		actx, cancel := context.WithTimeout(ctx, p.cfg.timeout)
-		defer cancel()
-		req = req.WithContext(actx)
+		// A caller's deadline that comes first bounds the attempt already.
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > p.cfg.timeout {
+			actx, cancel := context.WithTimeout(ctx, p.cfg.timeout)
+			defer cancel()
+			req = req.WithContext(actx)
+		}
 	}
 	resp, err := p.cfg.client.Do(req)
 	if err != nil {
@@ -481,7 +484,10 @@ func parseRetryAfter(v string) time.Duration {
 
 // request builds the binary-mode request of e.
 func (p *HTTPPublisher) request(ctx context.Context, e *event.Event) (*http.Request, error) {
-	ec := e.Context.AsV1()
+	ec, ok := e.Context.(*event.EventContextV1)
+	if !ok {
+		ec = e.Context.AsV1()
+	}
 	body := e.Data()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.target, nil)
 	if err != nil {

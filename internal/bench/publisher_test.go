@@ -168,3 +168,62 @@ func BenchmarkPublishParallel(b *testing.B) {
 		})
 	}
 }
+
+// accept is an in-process transport answering 202 to every request: it
+// takes the network out, to show what each publisher itself costs.
+type accept struct{}
+
+func (accept) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusAccepted, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+}
+
+// BenchmarkPublishInProcess: the same publishers over the in-process
+// transport (the CloudEvents SDK client is left out: it takes no
+// http.Client of ours).
+func BenchmarkPublishInProcess(b *testing.B) {
+	client := &http.Client{Transport: accept{}}
+	bare := func(ctx context.Context, e event.Event) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://sink.local/", bytes.NewReader(e.Data()))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Ce-Specversion", "1.0")
+		req.Header.Set("Ce-Id", e.ID())
+		req.Header.Set("Ce-Source", e.Source())
+		req.Header.Set("Ce-Type", e.Type())
+		req.Header.Set("Content-Type", e.DataContentType())
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	withBreaker, _ := events.NewHTTPPublisher("http://sink.local/", events.WithHTTPClient(client))
+	noBreaker, _ := events.NewHTTPPublisher("http://sink.local/", events.WithHTTPClient(client), events.WithoutCircuitBreaker())
+	noTimeout, _ := events.NewHTTPPublisher("http://sink.local/", events.WithHTTPClient(client), events.WithoutCircuitBreaker(), events.WithHTTPTimeout(0))
+	for _, p := range []struct {
+		name string
+		fn   publishFn
+	}{
+		{"1-bare-nethttp", bare},
+		{"2-fnkit-http-publisher", func(ctx context.Context, e event.Event) error { return withBreaker.Publish(ctx, e) }},
+		{"3-fnkit-http-publisher-no-breaker", func(ctx context.Context, e event.Event) error { return noBreaker.Publish(ctx, e) }},
+		{"4-fnkit-http-publisher-no-breaker-no-timeout", func(ctx context.Context, e event.Event) error { return noTimeout.Publish(ctx, e) }},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			e := benchEvent()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.fn(ctx, e); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
