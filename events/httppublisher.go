@@ -166,8 +166,9 @@ func WithOverrides(o Overrides) HTTPOption {
 // for ctx, or "" if no span is active. Each event sent without a
 // traceparent extension of its own then carries it (the CloudEvents
 // distributed-tracing extension), as ce-traceparent and ce-tracestate.
-// fnkit's observe package provides such a function; events does not link
-// OpenTelemetry. It panics if fn is nil.
+// events does not link OpenTelemetry; with fnkit's middleware,
+// Decorate(p, middleware.Propagate) stamps the span on the events of any
+// Publisher instead. It panics if fn is nil.
 func WithTraceContext(fn func(ctx context.Context) (traceparent, tracestate string)) HTTPOption {
 	if fn == nil {
 		panic("events: WithTraceContext(nil)")

@@ -174,3 +174,25 @@ func TestPublisherFunc(t *testing.T) {
 		t.Fatalf("PublisherFunc saw %d events", n)
 	}
 }
+
+type tenantKey struct{}
+
+func TestDecorate(t *testing.T) {
+	m := events.NewMemory()
+	p := events.Decorate(m, func(ctx context.Context, e *event.Event) {
+		if v, ok := ctx.Value(tenantKey{}).(string); ok {
+			e.SetExtension("tenant", v)
+		}
+	})
+	ctx := context.WithValue(context.Background(), tenantKey{}, "acme")
+	e := newEvent("1", "t")
+	if err := p.Publish(ctx, e, event.Event{}); !reflect.DeepEqual(events.FailedIndexes(err, 2), []int{1}) {
+		t.Fatalf("Publish: %v, want the event without context to fail alone", err)
+	}
+	if got := m.AssertPublished(t, "t"); got.Extensions()["tenant"] != "acme" {
+		t.Fatalf("decorated event %s", got)
+	}
+	if e.Extensions()["tenant"] != nil {
+		t.Fatal("Decorate changed the caller's event")
+	}
+}

@@ -188,3 +188,29 @@ func CheckEvent(e *event.Event) error {
 	}
 	return nil
 }
+
+// Decorate returns a Publisher that passes a copy of each event through
+// fn before p publishes it; the caller's events are not changed. Use it
+// to stamp outgoing events from the context, for example with the
+// distributed-tracing extension of the current span:
+//
+//	pub = events.Decorate(pub, middleware.Propagate)
+//
+// fn must be safe for concurrent use. Decorate panics if p or fn is nil.
+func Decorate(p Publisher, fn func(ctx context.Context, e *event.Event)) Publisher {
+	if p == nil || fn == nil {
+		panic("events: Decorate needs a publisher and a function")
+	}
+	return PublisherFunc(func(ctx context.Context, events ...event.Event) error {
+		out := make([]event.Event, len(events))
+		for i := range events {
+			if events[i].Context == nil {
+				out[i] = events[i] // invalid: p reports it
+				continue
+			}
+			out[i] = events[i].Clone()
+			fn(ctx, &out[i])
+		}
+		return p.Publish(ctx, out...)
+	})
+}
