@@ -30,7 +30,10 @@
 // extensions in K_CE_OVERRIDES (set by a SinkBinding) are applied to
 // every reply, as Knative asks of sources; events published with
 // events.HTTPPublisherFromEnv get them too. Handlers see
-// handler.PlatformKnative in their invocation.
+// handler.PlatformKnative in their invocation. With WithPubSubPush, a
+// Pub/Sub push subscription can deliver straight to the service (Cloud
+// Run's usual setup): each push becomes Eventarc's messagePublished
+// CloudEvent, with the delivery attempt in the invocation.
 //
 // # Delivery and deduplication
 //
@@ -111,6 +114,7 @@ type config struct {
 	server     []httpserver.ServerOption
 	overrides  events.Overrides
 	deadLetter events.Publisher
+	pubsubPush bool
 }
 
 // WithHTTPOptions passes options to httpserver.New (body limit, timeout,
@@ -143,6 +147,21 @@ func WithDeadLetter(p events.Publisher) Option {
 	return func(c *config) { c.deadLetter = p }
 }
 
+// WithPubSubPush accepts Pub/Sub push deliveries (a push subscription
+// pointed at this service, as on Cloud Run): a JSON POST without
+// CloudEvents headers whose body is a push envelope becomes the
+// google.cloud.pubsub.topic.v1.messagePublished CloudEvent that Eventarc
+// would deliver (events.FromPubSubPush; the topic is taken from a
+// …/projects/P/topics/T request path when there is one), and its
+// deliveryAttempt becomes handler.Invocation.Attempt. An envelope that
+// does not decode (bad base64, no messageId) is answered 400 naming the
+// field. Pub/Sub redelivers after any answer but 102, 200, 201, 202 and
+// 204, so pair it with WithDeadLetter, which acknowledges failures that
+// retrying cannot fix. Other requests are served as before.
+func WithPubSubPush() Option {
+	return func(c *config) { c.pubsubPush = true }
+}
+
 // New returns the http.Handler that delivers each CloudEvent POSTed to it
 // to h; see the package documentation. It panics if h is nil.
 func New(h handler.Handler, opts ...Option) http.Handler {
@@ -156,7 +175,11 @@ func New(h handler.Handler, opts ...Option) http.Handler {
 	if c.deadLetter != nil {
 		h = events.NewDeadLetter(c.deadLetter).Middleware()(h)
 	}
-	return httpserver.New(&adapter{next: h, overrides: c.overrides}, c.http...)
+	var hh http.Handler = httpserver.New(&adapter{next: h, overrides: c.overrides}, c.http...)
+	if c.pubsubPush {
+		hh = &pushAdapter{next: hh}
+	}
+	return hh
 }
 
 // adapter marks the invocation as Knative's and applies the overrides to
@@ -169,6 +192,9 @@ type adapter struct {
 func (a *adapter) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	if inv, ok := handler.InvocationFrom(ctx); ok {
 		inv.Platform = handler.PlatformKnative
+		if n, ok := ctx.Value(attemptKey{}).(int); ok {
+			inv.Attempt = n
+		}
 		ctx = handler.WithInvocation(ctx, &inv)
 	}
 	reply, err := handler.Call(ctx, a.next, e)

@@ -375,3 +375,52 @@ func TestSIGTERMDrain(t *testing.T) {
 		t.Fatal("child did not exit after SIGTERM")
 	}
 }
+
+func TestPubSubPush(t *testing.T) {
+	body, err := os.ReadFile("../../events/testdata/gcp/pubsub_push.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		e   event.Event
+		inv handler.Invocation
+	}
+	got := make(chan seen, 4)
+	rec := handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		inv, _ := handler.InvocationFrom(ctx)
+		got <- seen{e.Clone(), inv}
+		return nil, nil
+	})
+	url, _ := serve(t, knative.New(rec, knative.WithPubSubPush(), knative.WithHTTPOptions(httpserver.WithLogger(quiet))))
+	resp, rb := do(t, http.MethodPost, url+"/push/projects/my-project/topics/uploads", map[string]string{"Content-Type": "application/json"}, string(body))
+	if resp.StatusCode != 204 {
+		t.Fatalf("push delivery answered %d %s", resp.StatusCode, rb)
+	}
+	s := <-got
+	want, attempt, err := events.FromPubSubPush(body, "projects/my-project/topics/uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !publishertest.Equal(s.e, want) {
+		t.Errorf("handler got %s\nwant %s", s.e, want)
+	}
+	if s.inv.Attempt != attempt || attempt != 3 || s.inv.Platform != handler.PlatformKnative {
+		t.Errorf("invocation %+v, want attempt 3 on knative", s.inv)
+	}
+
+	resp, rb = do(t, http.MethodPost, url, map[string]string{"Content-Type": "application/json"},
+		`{"message":{"messageId":"1","data":"not base64!"},"subscription":"projects/p/subscriptions/s"}`)
+	if resp.StatusCode != 400 || !strings.Contains(rb, "message.data is not valid base64") {
+		t.Errorf("bad push: %d %s", resp.StatusCode, rb)
+	}
+	// Other JSON is a plain request, as without the option.
+	resp, _ = do(t, http.MethodPost, url+"/orders", map[string]string{"Content-Type": "application/json"}, `{"order":1}`)
+	if s := <-got; resp.StatusCode != 204 || s.e.Type() != httpserver.DefaultPlainType || string(s.e.Data()) != `{"order":1}` || s.inv.Attempt != 0 {
+		t.Errorf("plain JSON: %d, event %s", resp.StatusCode, s.e)
+	}
+	// Binary CloudEvents pass untouched.
+	resp, _ = do(t, http.MethodPost, url, binary("b1", "test.x"), string(body))
+	if s := <-got; resp.StatusCode != 204 || s.e.Type() != "test.x" {
+		t.Errorf("binary event with a push-shaped body: %d, %s", resp.StatusCode, s.e)
+	}
+}
