@@ -66,7 +66,12 @@ var rules = map[string]rule{
 	"idempotency":         {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "state"}, forbid: []string{sdkClient}},
 	"middleware": {families: []string{"cloudevents", "validator", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "idempotency", "state"},
 		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto", "google.golang.org/grpc"}},
-	"examples/hello": {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	// observe holds the OpenTelemetry SDK setup and its own OTLP/HTTP
+	// encoding: never gRPC nor the generated OTLP packages (they link gRPC).
+	"observe": {families: []string{"cloudevents", "validator", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "middleware", "idempotency", "state"},
+		forbid: []string{sdkClient, "google.golang.org/grpc", "github.com/grpc-ecosystem", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto"}},
+	"observe/coldstart": {},
+	"examples/hello":    {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff"},
 		fnkit: []string{"handler", "adapters/httpserver", "state", "idempotency", "middleware"}, forbid: []string{sdkClient}},
 	"events":                    {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
