@@ -48,6 +48,13 @@
 // for a structured event that is not valid JSON (the CloudEvents SDK's
 // choice).
 //
+// One quirk of the framework to know: the CloudEvents SDK under it hands
+// each event to whichever request goroutine is waiting, so under
+// concurrency a handler's context may be that of another request in
+// flight (same deadline, from CLOUD_RUN_TIMEOUT_SECONDS; cancelled if that
+// other client goes away). Handlers should treat cancellation as
+// retryable, as they do anyway.
+//
 // # The framework's registry
 //
 // functions-framework-go keeps functions in a process-wide registry and
