@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"time"
 
@@ -17,11 +16,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // The OTLP exporters of this file speak OTLP/HTTP with protobuf bodies
-// (http/protobuf), encoded directly with protowire. OpenTelemetry's own
+// (http/protobuf), encoded directly (see wire.go). OpenTelemetry's own
 // otlptracehttp and otlpmetrichttp exporters link gRPC and grpc-gateway
 // through the generated collector packages (about 7 MiB of binary); the
 // messages they send are small enough to write by hand, and the tests
@@ -115,39 +113,32 @@ func (e *metricExporter) Shutdown(context.Context) error   { return nil }
 
 // Protobuf encoding helpers.
 
-func appendMsg(b []byte, num protowire.Number, m []byte) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, m)
-}
+func appendMsg(b []byte, num int, m []byte) []byte { return appendBytesField(b, num, m) }
 
-func appendStr(b []byte, num protowire.Number, s string) []byte {
+func appendStr(b []byte, num int, s string) []byte {
 	if s == "" {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s)
+	return appendStringField(b, num, s)
 }
 
-func appendRaw(b []byte, num protowire.Number, v []byte) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, v)
-}
+func appendRaw(b []byte, num int, v []byte) []byte { return appendBytesField(b, num, v) }
 
-func appendVarint(b []byte, num protowire.Number, v uint64) []byte {
+func appendVarint(b []byte, num int, v uint64) []byte {
 	if v == 0 {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.VarintType)
-	return protowire.AppendVarint(b, v)
+	b = appendTag(b, num, varintType)
+	return appendUvarint(b, v)
 }
 
-func appendFixed64(b []byte, num protowire.Number, v uint64) []byte {
-	b = protowire.AppendTag(b, num, protowire.Fixed64Type)
-	return protowire.AppendFixed64(b, v)
+func appendFixed64(b []byte, num int, v uint64) []byte {
+	b = appendTag(b, num, fixed64Type)
+	return appendFixed64Raw(b, v)
 }
 
-func appendDouble(b []byte, num protowire.Number, v float64) []byte {
-	return appendFixed64(b, num, math.Float64bits(v))
+func appendDouble(b []byte, num int, v float64) []byte {
+	return appendFixed64(b, num, float64bits(v))
 }
 
 func unixNano(t time.Time) uint64 {
@@ -162,14 +153,17 @@ func encodeValue(v attribute.Value) []byte {
 	var b []byte
 	switch v.Type() {
 	case attribute.STRING:
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendString(b, v.AsString())
+		b = appendStringField(b, 1, v.AsString())
 	case attribute.BOOL:
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeBool(v.AsBool()))
+		b = appendTag(b, 2, varintType)
+		if v.AsBool() {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
 	case attribute.INT64:
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(v.AsInt64()))
+		b = appendTag(b, 3, varintType)
+		b = appendUvarint(b, uint64(v.AsInt64()))
 	case attribute.FLOAT64:
 		b = appendDouble(b, 4, v.AsFloat64())
 	case attribute.STRINGSLICE:
@@ -197,14 +191,13 @@ func encodeValue(v attribute.Value) []byte {
 		}
 		b = appendMsg(b, 5, arr)
 	default:
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendString(b, v.String())
+		b = appendStringField(b, 1, v.String())
 	}
 	return b
 }
 
 // KeyValue: key 1, value 2.
-func appendAttrs(b []byte, num protowire.Number, kvs []attribute.KeyValue) []byte {
+func appendAttrs(b []byte, num int, kvs []attribute.KeyValue) []byte {
 	for _, kv := range kvs {
 		var m []byte
 		m = appendStr(m, 1, string(kv.Key))
@@ -343,8 +336,7 @@ func encodeSpan(s sdktrace.ReadOnlySpan) []byte {
 	if s.Parent().IsRemote() {
 		flags |= 0x200
 	}
-	b = protowire.AppendTag(b, 16, protowire.Fixed32Type)
-	return protowire.AppendFixed32(b, flags)
+	return appendFixed32Field(b, 16, flags)
 }
 
 // encodeMetrics encodes an ExportMetricsServiceRequest (resource_metrics
@@ -412,8 +404,7 @@ func numberPoints[N int64 | float64](dps []metricdata.DataPoint[N]) [][]byte {
 		b = appendFixed64(b, 3, unixNano(p.Time))
 		switch v := any(p.Value).(type) {
 		case int64:
-			b = protowire.AppendTag(b, 6, protowire.Fixed64Type) // as_int, sfixed64
-			b = protowire.AppendFixed64(b, uint64(v))
+			b = appendFixed64(b, 6, uint64(v)) // as_int, sfixed64
 		case float64:
 			b = appendDouble(b, 4, v)
 		}
@@ -455,10 +446,10 @@ func encodeHistogram[N int64 | float64](dps []metricdata.HistogramDataPoint[N], 
 		m = appendDouble(m, 5, float64(p.Sum))
 		var counts, bounds []byte
 		for _, c := range p.BucketCounts {
-			counts = protowire.AppendFixed64(counts, c)
+			counts = appendFixed64Raw(counts, c)
 		}
 		for _, x := range p.Bounds {
-			bounds = protowire.AppendFixed64(bounds, math.Float64bits(x))
+			bounds = appendFixed64Raw(bounds, float64bits(x))
 		}
 		m = appendRaw(m, 6, counts)
 		m = appendRaw(m, 7, bounds)

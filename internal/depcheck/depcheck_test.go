@@ -67,9 +67,11 @@ var rules = map[string]rule{
 	"middleware": {families: []string{"cloudevents", "validator", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "idempotency", "state"},
 		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto", "google.golang.org/grpc"}},
 	// observe holds the OpenTelemetry SDK setup and its own OTLP/HTTP
-	// encoding: never gRPC nor the generated OTLP packages (they link gRPC).
+	// encoding: never gRPC, the generated OTLP packages (they link gRPC)
+	// nor the protobuf runtime.
 	"observe": {families: []string{"cloudevents", "validator", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "middleware", "idempotency", "state"},
-		forbid: []string{sdkClient, "google.golang.org/grpc", "github.com/grpc-ecosystem", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto"}},
+		forbid: []string{sdkClient, "google.golang.org/grpc", "github.com/grpc-ecosystem", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto",
+			"google.golang.org/protobuf"}},
 	"observe/coldstart": {},
 	"examples/hello":    {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff"},
@@ -85,6 +87,12 @@ var rules = map[string]rule{
 	"internal/doccheck":         {},
 	"internal/bench":            anything,
 	"internal/bench/loadserver": anything,
+	// The cold-start programs: bare must stay net/http alone.
+	"internal/bench/coldstart":            {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}},
+	"internal/bench/coldstart/bare":       {},
+	"internal/bench/coldstart/measure":    {},
+	"internal/bench/coldstart/hello":      anything,
+	"internal/bench/coldstart/hellostack": anything,
 }
 
 // dep is one package that a package links.
