@@ -39,7 +39,9 @@ func main() {
 	}
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + "ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + "ms"
+}
 
 // freePort returns a port on 127.0.0.1 that was free a moment ago.
 func freePort() (string, error) {
