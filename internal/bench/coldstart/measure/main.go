@@ -1,5 +1,5 @@
-// Command measure runs each binary given on the command line n times and
-// prints the median time from exec to the first 200 answer to a POST of
+// Command measure runs each binary given on the command line n times, in
+// turn, and prints the median time from exec to the first 200 answer to a POST of
 // the greeting request over loopback, with the binary's size.
 //
 //	measure -n 40 bare hello hellostack
@@ -22,19 +22,25 @@ func main() {
 	n := flag.Int("n", 40, "runs per binary")
 	flag.Parse()
 	fmt.Printf("%-12s %10s %10s %10s %10s\n", "binary", "median", "p10", "p90", "size MiB")
-	for _, bin := range flag.Args() {
-		var runs []time.Duration
-		for i := 0; i < *n; i++ {
+	bins := flag.Args()
+	runs := make([][]time.Duration, len(bins))
+	// Round robin, so that a change in the machine's load hits every
+	// binary alike.
+	for i := 0; i < *n; i++ {
+		for j, bin := range bins {
 			d, err := once(bin)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n", bin, err)
 				os.Exit(1)
 			}
-			runs = append(runs, d)
+			runs[j] = append(runs[j], d)
 		}
-		slices.Sort(runs)
+	}
+	for j, bin := range bins {
+		r := runs[j]
+		slices.Sort(r)
 		st, _ := os.Stat(bin)
-		fmt.Printf("%-12s %10s %10s %10s %10.2f\n", st.Name(), ms(runs[len(runs)/2]), ms(runs[len(runs)/10]), ms(runs[len(runs)*9/10]),
+		fmt.Printf("%-12s %10s %10s %10s %10.2f\n", st.Name(), ms(r[len(r)/2]), ms(r[len(r)/10]), ms(r[len(r)*9/10]),
 			float64(st.Size())/(1<<20))
 	}
 }
