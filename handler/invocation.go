@@ -31,6 +31,16 @@ type Invocation struct {
 	Attempt int
 	// ColdStart is true for the first invocation served by this process.
 	ColdStart bool
+	// Sync is true when a caller is waiting for the answer: an HTTP
+	// request, a direct (request-response) invocation. Queue and stream
+	// deliveries are not: the platform redelivers instead.
+	Sync bool
+	// Function identifies the function on its platform: the Lambda
+	// function ARN, the Cloud Run or Knative service; empty if unknown.
+	Function string
+	// TraceHeader is the platform's trace header for this invocation, for
+	// tracing middleware: AWS X-Ray's X-Amzn-Trace-Id value on Lambda.
+	TraceHeader string
 	// IDGenerated is true when the adapter made the event id up because
 	// the request carried none (a plain HTTP POST without an
 	// Idempotency-Key header): the id then identifies nothing the sender

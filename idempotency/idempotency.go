@@ -24,8 +24,8 @@
 //     never past its own deadline: it gets the stored reply when the first
 //     completes, or claims the key and runs if the first failed. If the
 //     wait ends first, it gets ErrInProgress (class throttled, RetryAfter
-//     the poll interval). A synchronous caller — handler.PlatformHTTP,
-//     whose client is waiting for the answer — waits DefaultWait by
+//     the poll interval). A synchronous caller (handler.Invocation.Sync:
+//     an HTTP client waiting for the answer) waits DefaultWait by
 //     default; a queue delivery fails fast by default, since the platform
 //     redelivers it later and a waiting worker only holds a slot.
 //   - If the handler fails, its lease is released so that a retry runs
@@ -257,7 +257,7 @@ func (e *Engine) waitUntil(ctx context.Context) time.Time {
 	inv, found := handler.InvocationFrom(ctx)
 	if !e.cfg.waitSet {
 		wait = 0
-		if found && inv.Platform == handler.PlatformHTTP {
+		if found && inv.Sync {
 			wait = DefaultWait
 		}
 	}
@@ -286,7 +286,7 @@ func missingKey(ctx context.Context) error {
 	detail := "the event has no idempotency key"
 	if inv, ok := handler.InvocationFrom(ctx); ok && inv.IDGenerated {
 		detail = "the request has no idempotency key"
-		if inv.Platform == handler.PlatformHTTP {
+		if inv.Sync {
 			detail = "missing Idempotency-Key header: send one so that a retried request does not run twice"
 		}
 	}

@@ -13,7 +13,7 @@ const (
 	DefaultMaxLease = 5 * time.Minute
 	DefaultMinLease = time.Second
 	// DefaultWait is how long an in-progress duplicate from a synchronous
-	// caller (handler.PlatformHTTP) waits for the first delivery's
+	// caller (handler.Invocation.Sync) waits for the first delivery's
 	// outcome; queue deliveries do not wait unless WithWait says so.
 	DefaultWait = 5 * time.Second
 	// DefaultPollInterval is the longest pause between two reads of an
@@ -120,7 +120,7 @@ func WithCache(n int) Option {
 // finds its key in progress waits for the first delivery's outcome, never
 // past its own deadline; zero turns waiting off, so such a duplicate gets
 // ErrInProgress at once. By default synchronous callers
-// (handler.PlatformHTTP) wait DefaultWait and others do not wait.
+// (handler.Invocation.Sync) wait DefaultWait and others do not wait.
 //
 // It panics if d is negative.
 func WithWait(d time.Duration) Option {

@@ -16,7 +16,7 @@ import (
 
 // httpCtx is the context of a synchronous HTTP invocation.
 func httpCtx() context.Context {
-	return handler.WithInvocation(context.Background(), &handler.Invocation{Platform: handler.PlatformHTTP})
+	return handler.WithInvocation(context.Background(), &handler.Invocation{Platform: handler.PlatformHTTP, Sync: true})
 }
 
 type outcome struct {
@@ -139,7 +139,7 @@ func TestWaitingDuplicateRunsWhenTheFirstFails(t *testing.T) {
 
 // TestGeneratedIDIsNoKey: an id the adapter made up is no idempotency key.
 func TestGeneratedIDIsNoKey(t *testing.T) {
-	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: handler.PlatformHTTP, IDGenerated: true})
+	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: handler.PlatformHTTP, Sync: true, IDGenerated: true})
 	f := newEffects(0)
 	_, err := New(memstore.New()).Wrap(f).Handle(ctx, ev("made-up", "{}"))
 	if !errors.Is(err, ErrMissingKey) || handler.ClassOf(err) != handler.ClassInvalidInput || f.count("made-up") != 0 {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnkit/fnkit/handler"
 )
 
 // echo replies with a copy of the event it got.
@@ -163,5 +165,26 @@ func TestSpaceIDInStructuredMode(t *testing.T) {
 		body: `{"specversion":"1.0","id":" ","source":"/s","type":" "}`})
 	if resp.status != http.StatusNoContent || rec.last(t).ID() != " " {
 		t.Fatalf("status %d body %s", resp.status, resp.body)
+	}
+}
+
+// TestOuterInvocationIsKept: an adapter in front (Lambda behind API
+// Gateway) describes the invocation; the handler sees that description,
+// marked synchronous.
+func TestOuterInvocationIsKept(t *testing.T) {
+	rec := &recorder{}
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := handler.WithInvocation(r.Context(), &handler.Invocation{Platform: handler.PlatformAWSLambda, RequestID: "lambda-req", Function: "arn:aws:lambda:eu-west-1:1:function:f"})
+		New(rec).ServeHTTP(w, r.WithContext(ctx))
+	})
+	base := serve(t, outer)
+	if resp := do(t, base, binary(`{}`)); resp.status != http.StatusNoContent {
+		t.Fatalf("status %d", resp.status)
+	}
+	rec.mu.Lock()
+	inv := rec.invs[len(rec.invs)-1]
+	rec.mu.Unlock()
+	if inv.Platform != handler.PlatformAWSLambda || inv.RequestID != "lambda-req" || inv.Function == "" || !inv.Sync {
+		t.Fatalf("invocation %+v", inv)
 	}
 }

@@ -98,12 +98,23 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 	if a.cfg.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, a.cfg.timeout)
 	}
-	in.inv.Platform = handler.PlatformHTTP
-	in.inv.RequestID = headerValue(r.Header, "X-Request-Id")
+	// An adapter in front (Lambda behind API Gateway) may have described
+	// the invocation already: keep what it said.
+	if outer, ok := handler.InvocationFrom(ctx); ok {
+		generated := in.inv.IDGenerated
+		in.inv = outer
+		in.inv.IDGenerated = generated
+	} else {
+		in.inv.Platform = handler.PlatformHTTP
+	}
+	in.inv.Sync = true
+	if in.inv.RequestID == "" {
+		in.inv.RequestID = headerValue(r.Header, "X-Request-Id")
+	}
 	if d, ok := ctx.Deadline(); ok {
 		in.inv.Deadline = d
 	}
-	if !a.served.Load() {
+	if !a.served.Load() && !in.inv.ColdStart {
 		in.inv.ColdStart = a.served.CompareAndSwap(false, true)
 	}
 	return handler.WithInvocation(ctx, &in.inv), cancel
