@@ -12,8 +12,9 @@ import "github.com/fnkit/fnkit/handler"
 // Tracing comes next so that the log line carries the trace id; Metrics
 // measures what the handler costs inside the trace; Timeout bounds only
 // the handler's work; Validate rejects a bad envelope before user code.
-// Add your own middleware (Retry, Concurrency, CircuitBreaker,
-// Idempotency) after it:
+// Put Correlation before it for correlation ids in the log line, and your
+// own middleware (Retry, Concurrency, CircuitBreaker, Idempotency) after
+// it:
 //
 //	h := handler.Chain(
 //		middleware.DefaultStack(middleware.WithRules(middleware.AllowTypes("com.example.*"))),
@@ -21,7 +22,9 @@ import "github.com/fnkit/fnkit/handler"
 //	)(h)
 //
 // opts go to every middleware of the stack; each reads the options that
-// concern it.
+// concern it. Logging's line is the access log of the invocation: serve
+// with the adapter's own access log off (httpserver.WithoutAccessLog) so
+// that a request is logged once.
 func DefaultStack(opts ...Option) handler.Middleware {
 	cfg := newConfig(opts)
 	mw := []handler.Middleware{Logging(opts...), Tracing(opts...), Metrics(opts...), Timeout(opts...)}
