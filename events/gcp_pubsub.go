@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -203,4 +204,17 @@ func decodeBase64(s string) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// DecodePubSubPush is FromPubSubPush as an httpserver.PlainDecoder: with
+// httpserver.New(h, httpserver.WithPlainDecoder(events.DecodePubSubPush)),
+// a push subscription may deliver straight to the server. The topic is
+// taken from the request path (TopicFromPath); a body that is no push
+// envelope is left to the plain mapping.
+func DecodePubSubPush(r *http.Request, body []byte) (event.Event, int, bool, error) {
+	if !IsPubSubPush(body) {
+		return event.Event{}, 0, false, nil
+	}
+	e, attempt, err := FromPubSubPush(body, TopicFromPath(r.URL.Path))
+	return e, attempt, true, err
 }

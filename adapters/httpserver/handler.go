@@ -61,7 +61,7 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case modeStructured:
 		e, err = decodeStructured(body)
 	default:
-		e, err = decodePlain(in, r, body, &a.cfg, &a.source)
+		e, err = a.decodePlain(in, r, body)
 	}
 	if err != nil {
 		a.fail(w, r, nil, err)
@@ -105,7 +105,7 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 		in.inv = outer
 		in.inv.IDGenerated = generated
 	} else {
-		in.inv.Platform = handler.PlatformHTTP
+		in.inv.Platform = a.cfg.platform
 	}
 	in.inv.Sync = true
 	if in.inv.RequestID == "" {
@@ -154,4 +154,24 @@ func (a *Handler) logFailure(r *http.Request, e *event.Event, status int, err er
 		attrs = append(attrs, slog.String("stack", string(p.Stack)))
 	}
 	logger.LogAttrs(ctx, level, "event failed", attrs...)
+}
+
+// decodePlain tries the configured PlainDecoders, then the plain mapping.
+func (a *Handler) decodePlain(in *inbound, r *http.Request, body []byte) (event.Event, error) {
+	for _, d := range a.cfg.decoders {
+		e, attempt, ok, err := d(r, body)
+		if err != nil {
+			return event.Event{}, err
+		}
+		if ok {
+			if err := checkEvent(&e); err != nil {
+				return event.Event{}, err
+			}
+			if attempt > 0 {
+				in.inv.Attempt = attempt
+			}
+			return e, nil
+		}
+	}
+	return decodePlain(in, r, body, &a.cfg, &a.source)
 }

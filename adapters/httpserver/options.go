@@ -1,6 +1,11 @@
 package httpserver
 
 import (
+	"net/http"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnkit/fnkit/handler"
 	"log/slog"
 	"strings"
 	"time"
@@ -25,10 +30,12 @@ type config struct {
 	timeout   time.Duration
 	newID     func() string
 	logger    *slog.Logger
+	platform  string
+	decoders  []PlainDecoder
 }
 
 func newConfig(opts []Option) config {
-	c := config{maxBody: DefaultMaxBodyBytes, plainType: DefaultPlainType, newID: ids.Next}
+	c := config{maxBody: DefaultMaxBodyBytes, plainType: DefaultPlainType, newID: ids.Next, platform: handler.PlatformHTTP}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -83,4 +90,32 @@ func WithLogger(l *slog.Logger) Option {
 		panic("httpserver: WithLogger(nil)")
 	}
 	return func(c *config) { c.logger = l }
+}
+
+// WithPlatform sets the platform named in the handler's invocation
+// metadata (handler.Invocation.Platform); the default is
+// handler.PlatformHTTP. Adapters built on this one (Knative) use it. An
+// invocation an outer adapter put in the request's context wins.
+func WithPlatform(platform string) Option {
+	if platform == "" {
+		panic("httpserver: WithPlatform(\"\")")
+	}
+	return func(c *config) { c.platform = platform }
+}
+
+// PlainDecoder turns a plain request (a POST without CloudEvents headers)
+// that carries a platform's envelope into its event — for example
+// events.DecodePubSubPush, for Pub/Sub push subscriptions delivering to
+// this server. It reports ok false to leave the request to the plain
+// mapping; an error is answered by its class (an invalid envelope: 400).
+// A positive attempt becomes handler.Invocation.Attempt.
+type PlainDecoder func(r *http.Request, body []byte) (e event.Event, attempt int, ok bool, err error)
+
+// WithPlainDecoder adds d, tried in order before the plain mapping for
+// every plain request.
+func WithPlainDecoder(d PlainDecoder) Option {
+	if d == nil {
+		panic("httpserver: WithPlainDecoder(nil)")
+	}
+	return func(c *config) { c.decoders = append(c.decoders, d) }
 }
