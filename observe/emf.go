@@ -146,7 +146,10 @@ func (e *emfExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics
 		b, err := json.Marshal(l.props)
 		if err != nil {
 			err = fmt.Errorf("observe: EMF: %w", err)
-			e.rep.result(err)
+			if e.rep != nil {
+				e.rep.result(err)
+				return nil
+			}
 			return err
 		}
 		buf.Write(b)
@@ -161,7 +164,10 @@ func (e *emfExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics
 	if err != nil {
 		err = fmt.Errorf("observe: EMF: %w", err)
 	}
-	e.rep.result(err)
+	if e.rep != nil {
+		e.rep.result(err)
+		return nil // reported (once) by observe
+	}
 	return err
 }
 

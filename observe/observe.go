@@ -275,12 +275,18 @@ func (t *Telemetry) Options() []middleware.Option {
 // The error, if any, has already been logged once by Telemetry; callers
 // need not log it again.
 func (t *Telemetry) Flush(ctx context.Context) error {
+	before := t.rep.failures.Load()
 	var errs []error
 	if t.tp != nil {
 		errs = append(errs, t.tp.ForceFlush(ctx))
 	}
 	if t.mp != nil {
 		errs = append(errs, t.mp.ForceFlush(ctx))
+	}
+	if t.rep.failures.Load() != before {
+		if last := t.rep.last.Load(); last != nil {
+			errs = append(errs, *last)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -319,15 +325,23 @@ func (t *Telemetry) FlushMiddleware() handler.Middleware {
 }
 
 // reporter logs export failures once per run of failures.
+// Exporters report to it and return nil to the SDK, which would otherwise
+// hand every failure to OpenTelemetry's error handler (logged each time).
 type reporter struct {
 	logger     *slog.Logger
 	failing    atomic.Bool
 	suppressed atomic.Int64
+	failures   atomic.Int64 // every failed export, for Flush
+	last       atomic.Pointer[error]
 }
 
 func (r *reporter) result(err error) {
 	if r == nil {
 		return
+	}
+	if err != nil {
+		r.failures.Add(1)
+		r.last.Store(&err)
 	}
 	if err == nil {
 		if r.failing.Swap(false) {

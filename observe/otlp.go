@@ -77,9 +77,8 @@ func (e *spanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	if len(spans) == 0 {
 		return nil
 	}
-	err := e.ep.post(ctx, encodeTraces(spans))
-	e.ep.reporter.result(err)
-	return err
+	e.ep.reporter.result(e.ep.post(ctx, encodeTraces(spans)))
+	return nil // reported (once) by observe: the SDK would log every failure
 }
 
 func (e *spanExporter) Shutdown(context.Context) error { return nil }
@@ -103,9 +102,8 @@ func (e *metricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetr
 	if n == 0 {
 		return nil
 	}
-	err := e.ep.post(ctx, body)
-	e.ep.reporter.result(err)
-	return err
+	e.ep.reporter.result(e.ep.post(ctx, body))
+	return nil // reported (once) by observe: the SDK would log every failure
 }
 
 func (e *metricExporter) ForceFlush(context.Context) error { return nil }

@@ -3,8 +3,11 @@ package observe
 import (
 	"context"
 	"errors"
+	"log"
 	"log/slog"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,3 +281,50 @@ func TestEndpointUnreachable(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestExportFailuresNotLoggedBySDK: without globals the SDK would hand each
+// failed export to OpenTelemetry's default error handler, which logs it;
+// observe's exporters report failures themselves, once.
+func TestExportFailuresNotLoggedBySDK(t *testing.T) {
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "20") // read by the SDK's batch processor
+	var std strings.Builder
+	log.SetOutput(&syncWriter{w: &std})
+	defer log.SetOutput(os.Stderr)
+	rcv := newReceiver(t)
+	rcv.failing.Store(true)
+	var ours strings.Builder
+	tel, err := FromEnv(context.Background(), WithoutGlobals(), WithLogger(slog.New(slog.NewTextHandler(&syncWriter{w: &ours}, nil))),
+		env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": rcv.url, "OTEL_METRIC_EXPORT_INTERVAL": "20"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		_, s := tel.TracerProvider().Tracer("x").Start(context.Background(), "s")
+		s.End()
+		time.Sleep(60 * time.Millisecond)
+	}
+	_ = tel.Shutdown(context.Background())
+	if got := (&syncWriter{w: &std}).String(); got != "" {
+		t.Fatalf("the SDK logged export failures:\n%s", got)
+	}
+	if n := strings.Count((&syncWriter{w: &ours}).String(), "telemetry export failed"); n != 1 {
+		t.Fatalf("observe logged %d failures", n)
+	}
+}
+
+var logMu sync.Mutex
+
+// syncWriter serialises writes to w (and reads of it) across goroutines.
+type syncWriter struct{ w *strings.Builder }
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	logMu.Lock()
+	defer logMu.Unlock()
+	return s.w.String()
+}
