@@ -175,30 +175,25 @@ func New(h handler.Handler, opts ...Option) http.Handler {
 	if c.deadLetter != nil {
 		h = events.NewDeadLetter(c.deadLetter).Middleware()(h)
 	}
-	var hh http.Handler = httpserver.New(&adapter{next: h, overrides: c.overrides}, c.http...)
-	if c.pubsubPush {
-		hh = &pushAdapter{next: hh}
+	if !c.overrides.Empty() {
+		h = &overriding{next: h, overrides: c.overrides}
 	}
-	return hh
+	hopts := append([]httpserver.Option{httpserver.WithPlatform(handler.PlatformKnative)}, c.http...)
+	if c.pubsubPush {
+		hopts = append(hopts, httpserver.WithPlainDecoder(events.DecodePubSubPush))
+	}
+	return httpserver.New(h, hopts...)
 }
 
-// adapter marks the invocation as Knative's and applies the overrides to
-// replies.
-type adapter struct {
+// overriding applies K_CE_OVERRIDES to replies.
+type overriding struct {
 	next      handler.Handler
 	overrides events.Overrides
 }
 
-func (a *adapter) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	if inv, ok := handler.InvocationFrom(ctx); ok {
-		inv.Platform = handler.PlatformKnative
-		if n, ok := ctx.Value(attemptKey{}).(int); ok {
-			inv.Attempt = n
-		}
-		ctx = handler.WithInvocation(ctx, &inv)
-	}
+func (a *overriding) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	reply, err := handler.Call(ctx, a.next, e)
-	if err != nil || reply == nil || reply.Context == nil || a.overrides.Empty() {
+	if err != nil || reply == nil || reply.Context == nil {
 		return reply, err
 	}
 	// The handler may keep its reply: change a copy.
