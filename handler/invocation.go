@@ -41,6 +41,12 @@ type Invocation struct {
 	// TraceHeader is the platform's trace header for this invocation, for
 	// tracing middleware: AWS X-Ray's X-Amzn-Trace-Id value on Lambda.
 	TraceHeader string
+	// Headers are the transport headers of an HTTP invocation, keyed as
+	// net/http keys them (http.Header), read-only: where tracing
+	// middleware finds traceparent, X-Cloud-Trace-Context or
+	// X-Amzn-Trace-Id when the event carries no trace context. Nil
+	// elsewhere.
+	Headers map[string][]string
 	// IDGenerated is true when the adapter made the event id up because
 	// the request carried none (a plain HTTP POST without an
 	// Idempotency-Key header): the id then identifies nothing the sender

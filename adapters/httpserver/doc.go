@@ -68,4 +68,11 @@
 // ServerOptionsFromEnv (FNKIT_DRAIN_DELAY, FNKIT_GRACE_PERIOD). The log
 // records "draining" and "drained", with the requests served during the
 // drain, the connections closed and the requests cut off.
+//
+// A handler chain that starts with middleware.DefaultStack (or
+// middleware.Logging) already logs one line per invocation: serve it with
+// WithoutAccessLog so that a request is logged once. Requests that never
+// reach the handler (a wrong path, 405, a broken CloudEvent, a body over
+// the limit) are then logged only by the failure log (WithLogger: 4xx at
+// Debug, 5xx at Error).
 package httpserver

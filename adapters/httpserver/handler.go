@@ -108,6 +108,7 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 		in.inv.Platform = a.cfg.platform
 	}
 	in.inv.Sync = true
+	in.inv.Headers = r.Header
 	if in.inv.RequestID == "" {
 		in.inv.RequestID = headerValue(r.Header, "X-Request-Id")
 	}
