@@ -40,7 +40,9 @@ const ScopeName = "github.com/fnkit/fnkit/middleware"
 // description and the attribute error.type; retryable failures are also
 // recorded as an exception event. A panic in the handler is recovered
 // into a *handler.PanicError, recorded as one (without its stack) and
-// returned. Reads WithTracerProvider and WithPropagators. With the default
+// returned. Event attributes, and the type in the span name, are cut at
+// 512 bytes, so a hostile event cannot make a span huge. Reads
+// WithTracerProvider and WithPropagators. With the default
 // no-op provider, or an unsampled span, it costs little and allocates
 // nothing per invocation.
 func Tracing(opts ...Option) handler.Middleware {
@@ -72,7 +74,7 @@ func (t *tracing) spanName(typ string) string {
 	if p := t.names.Load(); p != nil && p[0] == typ {
 		return p[1]
 	}
-	n := &[2]string{typ, "CloudEvents Process " + typ}
+	n := &[2]string{typ, "CloudEvents Process " + clip(typ)}
 	t.names.Store(n)
 	return n[1]
 }
@@ -91,19 +93,19 @@ func (h *tracingHandler) Handle(ctx context.Context, e event.Event) (reply *even
 	}
 	if span.IsRecording() {
 		attrs := []attribute.KeyValue{
-			attribute.String("cloudevents.event_id", e.ID()),
-			attribute.String("cloudevents.event_source", e.Source()),
-			attribute.String("cloudevents.event_type", e.Type()),
+			attribute.String("cloudevents.event_id", clip(e.ID())),
+			attribute.String("cloudevents.event_source", clip(e.Source())),
+			attribute.String("cloudevents.event_type", clip(e.Type())),
 			attribute.String("cloudevents.event_spec_version", e.SpecVersion()),
 			attribute.String("faas.trigger", trigger(inv.Platform)),
 			attribute.Bool("faas.coldstart", inv.ColdStart),
 			attribute.String("fnkit.platform", inv.Platform),
 		}
 		if s := e.Subject(); s != "" {
-			attrs = append(attrs, attribute.String("cloudevents.event_subject", s))
+			attrs = append(attrs, attribute.String("cloudevents.event_subject", clip(s)))
 		}
 		if inv.RequestID != "" {
-			attrs = append(attrs, attribute.String("faas.invocation_id", inv.RequestID))
+			attrs = append(attrs, attribute.String("faas.invocation_id", clip(inv.RequestID)))
 		}
 		if c := CorrelationID(ctx); c != "" {
 			attrs = append(attrs, attribute.String("fnkit.correlation_id", c))

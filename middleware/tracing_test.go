@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -218,5 +219,23 @@ func TestTracingNotSampled(t *testing.T) {
 	}
 	if inner.TraceID().String() != parentTrace || inner.IsSampled() {
 		t.Fatalf("handler context %v", inner)
+	}
+}
+
+func TestTracingHugeEvent(t *testing.T) {
+	rec, tp := newRecorder()
+	huge := strings.Repeat("t", 1<<20)
+	e := newEvent(handlertest.WithType(huge), handlertest.WithSubject(huge), handlertest.WithID(huge))
+	if _, err := invoke(context.Background(), Tracing(WithTracerProvider(tp))(handler.Func(ok)), e); err != nil {
+		t.Fatal(err)
+	}
+	s := rec.Ended()[0]
+	if len(s.Name()) > 600 {
+		t.Fatalf("span name of %d bytes", len(s.Name()))
+	}
+	for _, a := range s.Attributes() {
+		if len(a.Value.String()) > 600 {
+			t.Fatalf("attribute %s of %d bytes", a.Key, len(a.Value.String()))
+		}
 	}
 }
