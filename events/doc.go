@@ -15,6 +15,38 @@
 // failed for good (permanent, invalid input) by publishing them, with the
 // reason, to a dead-letter Publisher.
 //
+// # AWS events
+//
+// DetectAWS tells a Lambda payload's trigger from its shape, without
+// decoding it. FromSQS, FromSNS, FromS3, FromEventBridge (scheduled events
+// and S3-via-EventBridge included), FromKinesis, FromDynamoDB, FromKafka
+// and FromCloudWatchLogs map each record to one CloudEvent, in an
+// AWSRecord that keeps the original record (Raw), its batch item id
+// (ItemID), FIFO group and delivery attempt. S3 and SNS follow the
+// CloudEvents adapter specifications (cloudevents/spec:
+// cloudevents/adapters/aws-s3.md, aws-sns.md); for the others, which have
+// none, the mapping is defined here:
+//
+//	source       id                          source            type                           time                         data
+//	SQS          messageId                   eventSourceARN    com.amazonaws.sqs.message      attributes.SentTimestamp     body
+//	SNS          Sns.MessageId               EventSubscriptionArn com.amazonaws.sns.<Type>    Sns.Timestamp                the Sns object
+//	S3           x-amz-request-id.x-amz-id-2 aws:s3.<region>.<bucket> com.amazonaws.s3.<eventName> eventTime         the record
+//	EventBridge  id                          source            <detail-type>                  time                         detail
+//	Kinesis      eventID                     eventSourceARN    com.amazonaws.kinesis.record   approximateArrivalTimestamp  data, base64-decoded
+//	DynamoDB     eventID                     eventSourceARN    com.amazonaws.dynamodb.<eventName> ApproximateCreationDateTime the dynamodb object (Keys, NewImage, OldImage)
+//	Kafka        <topic>-<partition>-<offset> eventSourceArn   com.amazonaws.kafka.record     timestamp                    value, base64-decoded
+//	Logs         logEvents[i].id             logGroup          com.amazonaws.logs.event       logEvents[i].timestamp       logEvents[i].message
+//
+// Subjects: SNS Subject, S3 object key, EventBridge resources[0], Kinesis
+// partition key, Kafka key, log stream. Each From function's documentation
+// gives the full mapping, datacontenttype included. A message body (SQS),
+// Message (SNS), detail (EventBridge) or record data (Kinesis, Kafka) that
+// is itself a structured CloudEvent is that event, unwrapped, not wrapped
+// twice. A record that cannot be read keeps its place with an
+// invalid-input Err naming it and why, and a fallback event carrying the
+// raw record, so that one bad record never hides its neighbours and can
+// still be dead-lettered.
+//
 // # Google Cloud events
 //
 // FromBackground converts a legacy (background) Cloud Functions event —
