@@ -21,6 +21,7 @@
 // nothing. Export failures never fail an invocation and are logged once,
 // not per call.
 //
+// TraceHandler adds trace ids to the process-wide slog logger's records.
 // Package observe/coldstart detects the cold start for adapters without
 // linking OpenTelemetry.
 package observe
