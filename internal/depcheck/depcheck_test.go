@@ -47,6 +47,9 @@ type rule struct {
 // needed by the core, which speaks only the event type.
 const sdkClient = "github.com/cloudevents/sdk-go/v2/client"
 
+// awsService prefixes the AWS SDK's service clients.
+const awsService = "github.com/aws/aws-sdk-go-v2/service/"
+
 // anything marks packages that exist only for tests and benchmarks and may
 // link whatever they measure against.
 var anything = rule{families: []string{"*"}, fnkit: []string{""}}
@@ -80,6 +83,9 @@ var rules = map[string]rule{
 		fnkit: []string{"handler", "adapters/httpserver", "state", "idempotency", "middleware"}, forbid: []string{sdkClient}},
 	"events":                    {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"events/publishertest":      {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
+	// The bus publishers: each links its own AWS service client only.
+	"events/sqspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
+		forbid: []string{sdkClient, awsService + "sns", awsService + "eventbridge", awsService + "dynamodb"}},
 	"adapters/cloudfunctions":   {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":          {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	"examples/storage-consumer": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events", "adapters"}},
