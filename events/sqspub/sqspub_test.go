@@ -175,7 +175,7 @@ func TestBatchTotalSize(t *testing.T) {
 }
 
 func TestTooLarge(t *testing.T) {
-	s, p, c := setup(t, "too-large", 0)
+	_, p, c := setup(t, "too-large", 0)
 	evs := []event.Event{newEvent("ok1"), bigEvent("huge", 1<<20), newEvent("ok2")}
 	err := p.Publish(context.Background(), evs...)
 	if got := events.FailedIndexes(err, 3); !reflect.DeepEqual(got, []int{1}) {
