@@ -1,5 +1,6 @@
 // Command fnkit is the developer CLI of fnkit:
 //
+//	fnkit new <template> <module>   scaffold a function from a tested template
 //	fnkit events <source> [flags]   print a realistic sample event of a trigger
 //	fnkit invoke [flags] [file|-]   send an event to a locally running function
 //
@@ -25,6 +26,7 @@ const (
 	usageSummary = `fnkit is the developer CLI of fnkit.
 
 Usage:
+  fnkit new <template> <module-path> [dir]   scaffold a new function (fnkit new -h lists the templates)
   fnkit events <source> [flags]   print a realistic sample event (fnkit events -h lists the sources)
   fnkit invoke [flags] [file|-]   send an event to a locally running function and print the reply
   fnkit help                      print this help
@@ -45,6 +47,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 	switch args[0] {
+	case "new":
+		return runNew(args[1:], stdout, stderr)
 	case "events":
 		return runEvents(args[1:], stdout, stderr)
 	case "invoke":

@@ -108,7 +108,7 @@ func TestPublishFailureIsRetried(t *testing.T) {
 }
 
 func legacyUpload(t *testing.T) []byte {
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "testdata", "gcp", "legacy_storage.json"))
+	b, err := os.ReadFile(filepath.Join("testdata", "legacy_storage.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// repoRoot is the fnkit checkout these tests run in.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// TestNewScaffoldsEveryTemplate: every template becomes a project whose
+// go build and go test pass at once, with a replace to this checkout.
+func TestNewScaffoldsEveryTemplate(t *testing.T) {
+	root := repoRoot(t)
+	for name := range templates {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "fn")
+			mod := "example.com/acme/" + name
+			code, out, errs := cli(t, "", "new", "--replace", root, name, mod, dir)
+			if code != exitOK || !strings.Contains(out, "created "+dir) {
+				t.Fatalf("exit %d: %s %s", code, out, errs)
+			}
+			gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if err != nil || !strings.HasPrefix(string(gomod), "module "+mod+"\n") || !strings.Contains(string(gomod), "replace github.com/fnkit/fnkit => "+root) {
+				t.Fatalf("go.mod: %v\n%s", err, gomod)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "go.sum")); err != nil {
+				t.Fatalf("no go.sum: go mod tidy did not run: %v", err)
+			}
+			for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}, {"test", "-count=1", "./..."}} {
+				cmd := exec.Command("go", args...)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("go %s in the scaffold: %v\n%s", strings.Join(args, " "), err, out)
+				}
+			}
+		})
+	}
+}
+
+func TestNewRefusesBadInput(t *testing.T) {
+	root := repoRoot(t)
+	full := t.TempDir()
+	if err := os.WriteFile(filepath.Join(full, "keep.txt"), []byte("mine"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	otherModule := t.TempDir()
+	if err := os.WriteFile(filepath.Join(otherModule, "go.mod"), []byte("module example.com/not/fnkit\n\ngo 1.26.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"unknown template", []string{"new", "--replace", root, "graphql", "example.com/x", filepath.Join(parent, "a")}, exitUsage, `unknown template "graphql"`},
+		{"invalid module path", []string{"new", "--replace", root, "hello", "Not A Path", filepath.Join(parent, "b")}, exitUsage, "not a valid module path"},
+		{"dotdot module path", []string{"new", "--replace", root, "hello", "example.com/../x", filepath.Join(parent, "c")}, exitUsage, "not a valid module path"},
+		{"non-empty dir", []string{"new", "--replace", root, "hello", "example.com/x", full}, exitUsage, "exists and is not empty"},
+		{"not a checkout", []string{"new", "--replace", filepath.Join(parent, "nowhere"), "hello", "example.com/x", filepath.Join(parent, "d")}, exitUsage, "not an fnkit checkout"},
+		{"development build", []string{"new", "hello", "example.com/x", filepath.Join(parent, "e")}, exitUsage, "development build"},
+		{"missing arguments", []string{"new", "hello"}, exitUsage, "want <template> <module-path>"},
+		{"tidy fails", []string{"new", "--replace", otherModule, "hello", "example.com/x", filepath.Join(parent, "f")}, exitIO, "go mod tidy in the new project failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := cli(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.msg) {
+				t.Fatalf("exit %d, want %d; stderr %q, want %q", code, tt.code, errs, tt.msg)
+			}
+		})
+	}
+	// Nothing half-written is left behind, and what was there is intact.
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if b, _ := os.ReadFile(filepath.Join(full, "keep.txt")); string(b) != "mine" {
+		t.Fatal("the non-empty directory was changed")
+	}
+}
