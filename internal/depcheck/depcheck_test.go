@@ -29,7 +29,6 @@ var families = map[string][]string{
 	"otel": {"go.opentelemetry.io/", "github.com/go-logr/", "github.com/cenkalti/backoff", "github.com/felixge/httpsnoop", "github.com/cespare/xxhash",
 		"google.golang.org/protobuf", "golang.org/x/sys"},
 	"backoff": {"github.com/cenkalti/backoff"},
-	"xmod":    {"golang.org/x/mod"},
 	// The CloudEvents SDK's HTTP protocol (its client side) logs with zap.
 	"cloudevents-http": {"go.uber.org/"},
 }
@@ -97,8 +96,7 @@ var rules = map[string]rule{
 	"internal/depcheck":         {},
 	"internal/doccheck":         {},
 	"internal/bench":            anything,
-	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod"}, fnkit: []string{"examples"}},
-	"examples":                  {},
+	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda"}},
 	"internal/bench/loadserver": anything,
 	// The cold-start programs: bare must stay net/http alone.
 	"internal/bench/coldstart":            {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}},

@@ -1,0 +1,738 @@
+package awslambda
+
+// HTTP triggers: API Gateway REST APIs (payload format 1.0), HTTP APIs and
+// Lambda Function URLs (payload format 2.0) and Application Load Balancer
+// target groups. Each payload becomes one *http.Request served by an
+// http.Handler, and what the handler writes becomes the platform's
+// response object.
+//
+// Request (platform field → *http.Request):
+//
+//	                 REST API (v1)                   HTTP API / Function URL (v2)     ALB
+//	Method           httpMethod                      requestContext.http.method       httpMethod
+//	URL.Path         path                            rawPath (requestContext.http     path
+//	                                                 .path when empty)
+//	URL.RawQuery     multiValueQueryStringParameters rawQueryString                   multiValueQueryStringParameters
+//	                 (else queryStringParameters),   (else queryStringParameters,     (else queryStringParameters),
+//	                 decoded by the platform, so     escaped)                         as sent (ALB does not decode
+//	                 escaped here, keys sorted                                        them), keys sorted
+//	Header           multiValueHeaders, then the     headers (one value each, as      multiValueHeaders or headers
+//	                 keys only in headers            the platform joined them) and    (whichever the target group
+//	                                                 cookies joined into Cookie       sends)
+//	Host             the Host header, else requestContext.domainName                  the Host header
+//	RemoteAddr       requestContext.identity         requestContext.http.sourceIp     the last address of
+//	                 .sourceIp, port 0               port 0                           X-Forwarded-For, port 0
+//	Proto            requestContext.protocol         requestContext.http.protocol     HTTP/1.1
+//	Body             body, base64-decoded when isBase64Encoded; ContentLength and the
+//	                 Content-Length header are the decoded length
+//	PathValue        pathParameters (r.PathValue(name); a router's own patterns win)   —
+//	Context          APIGatewayV1Request(ctx)        APIGatewayV2Request(ctx)         ALBRequest(ctx)
+//
+// REST APIs, Function URLs and ALB pass the path as the client sent it,
+// HTTP APIs decode it: a path made only of characters an escaped path can
+// hold, with valid %XX escapes, is taken as escaped (URL.RawPath keeps
+// the client's spelling, so %2F stays distinct from /); any other path is
+// taken as decoded. A decoded path that happens to look escaped ("/100%41"
+// from a client's "/100%2541") cannot be told apart and is unescaped.
+//
+// Response (what the handler wrote → platform response): statusCode is the
+// handler's status (200 when it wrote nothing); the body is sent as text
+// when its Content-Type is textual (text/*, JSON, XML, JavaScript, form
+// data, +json and +xml types) and it is valid UTF-8, otherwise base64 with
+// isBase64Encoded. A handler that sets no Content-Type gets the one
+// net/http would sniff. Headers:
+//
+//   - REST API: single-valued headers in headers, repeated ones (several
+//     Set-Cookie) in multiValueHeaders.
+//   - HTTP API / Function URL: Set-Cookie values in cookies; other repeated
+//     headers joined with ", " in headers (format 2.0 has no multi-value
+//     headers).
+//   - ALB: multiValueHeaders when the request came with multi-value headers
+//     (the target group setting), otherwise headers with repeated values
+//     joined with ", " — except Set-Cookie, which cannot be joined: only
+//     its first value is sent, so enable multi-value headers on the target
+//     group to set several cookies. statusDescription is "200 OK" style.
+//
+// A payload that is not JSON of the expected shape, a body that is not
+// valid base64 when isBase64Encoded says it is, or a request without a
+// method is invalid input (handler.InvalidInput) naming what was wrong; a
+// handler that panics (http.ErrAbortHandler included) fails the
+// invocation with a *handler.PanicError, as net/http would abort the
+// connection.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/fnkit/fnkit/handler"
+)
+
+// The names of the payload formats, as errors say them.
+const (
+	kindV1  = "API Gateway REST API (v1) request"
+	kindV2  = "API Gateway HTTP API / Function URL (v2) request"
+	kindALB = "ALB target group request"
+)
+
+type (
+	apigwV1Key struct{}
+	apigwV2Key struct{}
+	albKey     struct{}
+)
+
+// APIGatewayV1Request returns the API Gateway REST API (payload format
+// 1.0) request that the HTTP request being served came from: its path
+// parameters, stage, stage variables, authorizer and identity. The request
+// is shared by the whole invocation: read it, do not change it.
+func APIGatewayV1Request(ctx context.Context) (*events.APIGatewayProxyRequest, bool) {
+	r, ok := ctx.Value(apigwV1Key{}).(*events.APIGatewayProxyRequest)
+	return r, ok
+}
+
+// APIGatewayV2Request returns the HTTP API or Function URL (payload format
+// 2.0) request that the HTTP request being served came from: its route
+// key, path parameters, stage, stage variables and authorizer. The request
+// is shared by the whole invocation: read it, do not change it.
+func APIGatewayV2Request(ctx context.Context) (*events.APIGatewayV2HTTPRequest, bool) {
+	r, ok := ctx.Value(apigwV2Key{}).(*events.APIGatewayV2HTTPRequest)
+	return r, ok
+}
+
+// ALBRequest returns the Application Load Balancer target group request
+// that the HTTP request being served came from (its target group ARN). The
+// request is shared by the whole invocation: read it, do not change it.
+func ALBRequest(ctx context.Context) (*events.ALBTargetGroupRequest, bool) {
+	r, ok := ctx.Value(albKey{}).(*events.ALBTargetGroupRequest)
+	return r, ok
+}
+
+// serveAPIGatewayV1 serves an API Gateway REST API (v1 proxy) request with h.
+func serveAPIGatewayV1(ctx context.Context, h http.Handler, payload []byte) ([]byte, error) {
+	p := new(events.APIGatewayProxyRequest)
+	if err := json.Unmarshal(payload, p); err != nil {
+		return nil, badPayload(kindV1, err)
+	}
+	header := make(http.Header, len(p.MultiValueHeaders)+len(p.Headers)+1)
+	addMultiHeaders(header, p.MultiValueHeaders)
+	addHeaders(header, p.Headers, true)
+	in := inbound{
+		kind:     kindV1,
+		method:   p.HTTPMethod,
+		path:     p.Path,
+		rawQuery: decodedQuery(p.MultiValueQueryStringParameters, p.QueryStringParameters),
+		header:   header,
+		host:     p.RequestContext.DomainName,
+		remoteIP: p.RequestContext.Identity.SourceIP,
+		proto:    p.RequestContext.Protocol,
+		params:   p.PathParameters,
+	}
+	r, err := in.request(context.WithValue(ctx, apigwV1Key{}, p), p.Body, p.IsBase64Encoded)
+	if err != nil {
+		return nil, err
+	}
+	w, err := serve(h, r)
+	if err != nil {
+		return nil, err
+	}
+	return w.encodeV1(), nil
+}
+
+// serveAPIGatewayV2 serves an HTTP API (payload format 2.0) or Lambda Function URL request with h.
+func serveAPIGatewayV2(ctx context.Context, h http.Handler, payload []byte) ([]byte, error) {
+	p := new(events.APIGatewayV2HTTPRequest)
+	if err := json.Unmarshal(payload, p); err != nil {
+		return nil, badPayload(kindV2, err)
+	}
+	header := make(http.Header, len(p.Headers)+2)
+	addHeaders(header, p.Headers, false)
+	if len(p.Cookies) > 0 {
+		header["Cookie"] = []string{strings.Join(p.Cookies, "; ")}
+	}
+	path := p.RawPath
+	if path == "" {
+		path = p.RequestContext.HTTP.Path
+	}
+	rawQuery := p.RawQueryString
+	if rawQuery == "" && len(p.QueryStringParameters) > 0 {
+		rawQuery = decodedQuery(nil, p.QueryStringParameters)
+	}
+	in := inbound{
+		kind:     kindV2,
+		method:   p.RequestContext.HTTP.Method,
+		path:     path,
+		rawQuery: rawQuery,
+		header:   header,
+		host:     p.RequestContext.DomainName,
+		remoteIP: p.RequestContext.HTTP.SourceIP,
+		proto:    p.RequestContext.HTTP.Protocol,
+		params:   p.PathParameters,
+	}
+	r, err := in.request(context.WithValue(ctx, apigwV2Key{}, p), p.Body, p.IsBase64Encoded)
+	if err != nil {
+		return nil, err
+	}
+	w, err := serve(h, r)
+	if err != nil {
+		return nil, err
+	}
+	return w.encodeV2(), nil
+}
+
+// serveALB serves an Application Load Balancer target-group request with h.
+func serveALB(ctx context.Context, h http.Handler, payload []byte) ([]byte, error) {
+	p := new(events.ALBTargetGroupRequest)
+	if err := json.Unmarshal(payload, p); err != nil {
+		return nil, badPayload(kindALB, err)
+	}
+	multi := len(p.MultiValueHeaders) > 0
+	header := make(http.Header, len(p.MultiValueHeaders)+len(p.Headers)+1)
+	addMultiHeaders(header, p.MultiValueHeaders)
+	addHeaders(header, p.Headers, multi)
+	in := inbound{
+		kind:     kindALB,
+		method:   p.HTTPMethod,
+		path:     p.Path,
+		rawQuery: rawQuery(p.MultiValueQueryStringParameters, p.QueryStringParameters),
+		header:   header,
+		remoteIP: lastForwardedFor(header),
+	}
+	r, err := in.request(context.WithValue(ctx, albKey{}, p), p.Body, p.IsBase64Encoded)
+	if err != nil {
+		return nil, err
+	}
+	w, err := serve(h, r)
+	if err != nil {
+		return nil, err
+	}
+	return w.encodeALB(multi), nil
+}
+
+// badPayload reports a payload that does not decode into the format's type.
+func badPayload(kind string, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return handler.InvalidInput(fmt.Errorf("awslambda: %s: payload is not valid JSON (at byte %d): %w", kind, syn.Offset, err))
+	}
+	return handler.InvalidInput(fmt.Errorf("awslambda: %s: payload does not have the shape of one: %w", kind, err))
+}
+
+// addMultiHeaders adds the platform's multi-value headers to h.
+func addMultiHeaders(h http.Header, m map[string][]string) {
+	for k, vs := range m {
+		if len(vs) == 0 {
+			continue
+		}
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		h[ck] = append(h[ck], vs...)
+	}
+}
+
+// addHeaders adds the platform's single-value headers to h; with onlyNew,
+// only those whose name h does not have yet (the multi-value headers came
+// first and hold the same values).
+func addHeaders(h http.Header, m map[string]string, onlyNew bool) {
+	for k, v := range m {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		if onlyNew {
+			if _, ok := h[ck]; ok {
+				continue
+			}
+		}
+		h[ck] = append(h[ck], v)
+	}
+}
+
+// lastForwardedFor returns the last address of X-Forwarded-For: the client
+// address as the load balancer saw it.
+func lastForwardedFor(h http.Header) string {
+	vs := h["X-Forwarded-For"]
+	if len(vs) == 0 {
+		return ""
+	}
+	v := vs[len(vs)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.TrimSpace(v)
+}
+
+// decodedQuery encodes query parameters the platform decoded (API Gateway),
+// preferring the multi-value ones, keys sorted.
+func decodedQuery(multi map[string][]string, single map[string]string) string {
+	return buildQuery(multi, single, url.QueryEscape)
+}
+
+// rawQuery joins query parameters the platform passes as sent (ALB).
+func rawQuery(multi map[string][]string, single map[string]string) string {
+	return buildQuery(multi, single, func(s string) string { return s })
+}
+
+func buildQuery(multi map[string][]string, single map[string]string, esc func(string) string) string {
+	if len(multi) == 0 && len(single) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(multi)+len(single))
+	for k := range multi {
+		keys = append(keys, k)
+	}
+	for k := range single {
+		if _, ok := multi[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		ek := esc(k)
+		vs, ok := multi[k]
+		if !ok {
+			vs = []string{single[k]}
+		}
+		for _, v := range vs {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(ek)
+			b.WriteByte('=')
+			b.WriteString(esc(v))
+		}
+	}
+	return b.String()
+}
+
+// inbound is what a payload says about the HTTP request it carries.
+type inbound struct {
+	kind                  string
+	method, path          string
+	rawQuery              string
+	header                http.Header
+	host, remoteIP, proto string
+	params                map[string]string
+}
+
+// request builds the *http.Request, as net/http's server would have.
+func (in *inbound) request(ctx context.Context, body string, base64Body bool) (*http.Request, error) {
+	if in.method == "" {
+		return nil, handler.InvalidInputf("awslambda: %s has no HTTP method", in.kind)
+	}
+	r, err := http.NewRequestWithContext(ctx, in.method, "/", nil)
+	if err != nil {
+		return nil, handler.InvalidInputf("awslambda: %s: %w", in.kind, err)
+	}
+	setPath(r.URL, in.path)
+	r.URL.RawQuery = in.rawQuery
+	r.RequestURI = r.URL.RequestURI()
+	h := in.header
+	if hs := h["Host"]; len(hs) > 0 && hs[0] != "" {
+		r.Host = hs[0]
+	} else {
+		r.Host = in.host
+	}
+	delete(h, "Host")
+	delete(h, "Transfer-Encoding")
+	if in.remoteIP != "" {
+		r.RemoteAddr = net.JoinHostPort(in.remoteIP, "0")
+	}
+	if in.proto != "" && in.proto != "HTTP/1.1" {
+		if major, minor, ok := http.ParseHTTPVersion(in.proto); ok {
+			r.Proto, r.ProtoMajor, r.ProtoMinor = in.proto, major, minor
+		}
+	}
+	n := len(body)
+	switch {
+	case base64Body && n > 0:
+		b := make([]byte, base64.StdEncoding.DecodedLen(n))
+		m, err := base64.StdEncoding.Decode(b, []byte(body))
+		if err != nil {
+			return nil, handler.InvalidInputf("awslambda: %s: isBase64Encoded is true but the body is not valid base64: %w", in.kind, err)
+		}
+		n = m
+		r.Body = &bytesBody{Reader: bytes.NewReader(b[:m])}
+	case n > 0:
+		r.Body = &stringBody{Reader: strings.NewReader(body)}
+	default:
+		r.Body = http.NoBody
+	}
+	r.ContentLength = int64(n)
+	if _, ok := h["Content-Length"]; ok || n > 0 {
+		h["Content-Length"] = []string{strconv.Itoa(n)}
+	}
+	r.Header = h
+	for k, v := range in.params {
+		r.SetPathValue(k, v)
+	}
+	return r, nil
+}
+
+// setPath sets u's path from a platform path that may or may not be
+// escaped (REST APIs, Function URLs and ALB pass the path as the client
+// sent it; HTTP APIs decode it). A path that holds only characters an
+// escaped path can hold and unescapes cleanly is taken as escaped, RawPath
+// keeping the client's spelling (so %2F stays distinct from /); any other
+// is taken as already decoded.
+func setPath(u *url.URL, p string) {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	escaped := false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c <= ' ' || c >= 0x7f || c == '?' || c == '#' || c == '"' || c == '<' || c == '>' || c == '\\' ||
+			c == '^' || c == '`' || c == '{' || c == '|' || c == '}':
+			u.Path = p
+			return
+		case c == '%':
+			escaped = true
+		}
+	}
+	if !escaped {
+		u.Path = p
+		return
+	}
+	dec, err := url.PathUnescape(p)
+	if err != nil {
+		u.Path = p
+		return
+	}
+	u.Path = dec
+	if u.EscapedPath() != p {
+		u.RawPath = p
+	}
+}
+
+type bytesBody struct{ *bytes.Reader }
+
+func (*bytesBody) Close() error { return nil }
+
+type stringBody struct{ *strings.Reader }
+
+func (*stringBody) Close() error { return nil }
+
+// serve calls h with a buffering writer, recovering a panic.
+func serve(h http.Handler, r *http.Request) (w *responseBuffer, err error) {
+	w = &responseBuffer{header: make(http.Header, 4), head: r.Method == http.MethodHead}
+	defer func() {
+		if v := recover(); v != nil {
+			w, err = nil, &handler.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	h.ServeHTTP(w, r)
+	w.finish()
+	return w, nil
+}
+
+// responseBuffer is the http.ResponseWriter of the HTTP triggers: it keeps
+// the status, headers and body for the platform's response object. It
+// also satisfies http.Flusher (the response is sent whole, after the
+// handler returns, whatever the handler flushes).
+type responseBuffer struct {
+	header http.Header
+	status int
+	body   []byte
+	head   bool // HEAD request: the body is discarded, as net/http does
+}
+
+// Header returns the response headers.
+func (w *responseBuffer) Header() http.Header { return w.header }
+
+// WriteHeader sets the status once, ignoring informational (1xx) codes
+// and later calls, like net/http; it panics on codes net/http rejects.
+func (w *responseBuffer) WriteHeader(code int) {
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if w.status != 0 || code < 200 {
+		return
+	}
+	w.status = code
+}
+
+// Write appends p to the body, setting the status to 200 if it was not
+// set. It returns http.ErrBodyNotAllowed for a status without a body.
+func (w *responseBuffer) Write(p []byte) (int, error) {
+	if !w.bodyAllowed() {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if !w.head {
+		w.body = append(w.body, p...)
+	}
+	return len(p), nil
+}
+
+// WriteString is Write for a string, without the copy.
+func (w *responseBuffer) WriteString(s string) (int, error) {
+	if !w.bodyAllowed() {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if !w.head {
+		w.body = append(w.body, s...)
+	}
+	return len(s), nil
+}
+
+// Flush commits the status (200 if unset); the body goes out whole later.
+func (w *responseBuffer) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+}
+
+func (w *responseBuffer) bodyAllowed() bool {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.status != http.StatusNoContent && w.status != http.StatusNotModified
+}
+
+// finish completes the response as net/http would: status 200 if none,
+// a sniffed Content-Type for a body without one.
+func (w *responseBuffer) finish() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if len(w.body) > 0 {
+		if _, ok := w.header["Content-Type"]; !ok {
+			w.header["Content-Type"] = []string{http.DetectContentType(w.body)}
+		}
+	}
+}
+
+// sortedKeys returns h's keys in order, skipping skip.
+func sortedKeys(h http.Header, skip string) []string {
+	keys := make([]string, 0, len(h))
+	for k, vs := range h {
+		if k != skip && len(vs) > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// start begins a response object with its status code.
+func (w *responseBuffer) start() []byte {
+	n := 128 + len(w.body) + len(w.body)/3
+	for k, vs := range w.header {
+		n += len(k) + 8
+		for _, v := range vs {
+			n += len(v) + 4
+		}
+	}
+	out := make([]byte, 0, n)
+	out = append(out, `{"statusCode":`...)
+	return strconv.AppendInt(out, int64(w.status), 10)
+}
+
+// encodeV1 encodes an API Gateway REST API response.
+func (w *responseBuffer) encodeV1() []byte {
+	out := w.start()
+	keys := sortedKeys(w.header, "")
+	out = append(out, `,"headers":{`...)
+	first := true
+	for _, k := range keys {
+		if vs := w.header[k]; len(vs) == 1 {
+			out = appendMember(out, &first, k)
+			out = appendString(out, vs[0])
+		}
+	}
+	out = append(out, `},"multiValueHeaders":{`...)
+	first = true
+	for _, k := range keys {
+		if vs := w.header[k]; len(vs) > 1 {
+			out = appendMember(out, &first, k)
+			out = appendStrings(out, vs)
+		}
+	}
+	out = append(out, '}')
+	return w.appendBody(out)
+}
+
+// encodeV2 encodes an HTTP API / Function URL (format 2.0) response.
+func (w *responseBuffer) encodeV2() []byte {
+	out := w.start()
+	out = append(out, `,"headers":{`...)
+	first := true
+	for _, k := range sortedKeys(w.header, "Set-Cookie") {
+		out = appendMember(out, &first, k)
+		out = appendJoined(out, w.header[k])
+	}
+	out = append(out, '}')
+	if cookies := w.header["Set-Cookie"]; len(cookies) > 0 {
+		out = append(out, `,"cookies":`...)
+		out = appendStrings(out, cookies)
+	}
+	return w.appendBody(out)
+}
+
+// encodeALB encodes an ALB target group response, with multi-value headers
+// when the request had them.
+func (w *responseBuffer) encodeALB(multi bool) []byte {
+	out := w.start()
+	out = append(out, `,"statusDescription":`...)
+	desc := strconv.Itoa(w.status)
+	if t := http.StatusText(w.status); t != "" {
+		desc += " " + t
+	}
+	out = appendString(out, desc)
+	first := true
+	if multi {
+		out = append(out, `,"multiValueHeaders":{`...)
+		for _, k := range sortedKeys(w.header, "") {
+			out = appendMember(out, &first, k)
+			out = appendStrings(out, w.header[k])
+		}
+	} else {
+		out = append(out, `,"headers":{`...)
+		for _, k := range sortedKeys(w.header, "") {
+			out = appendMember(out, &first, k)
+			if k == "Set-Cookie" {
+				out = appendString(out, w.header[k][0])
+			} else {
+				out = appendJoined(out, w.header[k])
+			}
+		}
+	}
+	out = append(out, '}')
+	return w.appendBody(out)
+}
+
+// appendBody ends a response object with its body, as text or base64.
+func (w *responseBuffer) appendBody(out []byte) []byte {
+	out = append(out, `,"body":"`...)
+	if len(w.body) == 0 || (isText(w.header.Get("Content-Type")) && utf8.Valid(w.body)) {
+		out = appendEscaped(out, w.body)
+		return append(out, `","isBase64Encoded":false}`...)
+	}
+	out = base64.StdEncoding.AppendEncode(out, w.body)
+	return append(out, `","isBase64Encoded":true}`...)
+}
+
+// isText reports whether a body of media type ct can be sent as text.
+func isText(ct string) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	if len(ct) >= 5 && strings.EqualFold(ct[:5], "text/") {
+		return true
+	}
+	typ, sub, ok := strings.Cut(ct, "/")
+	if !ok || !strings.EqualFold(typ, "application") {
+		// image/svg+xml and the like are still text.
+		return ok && (hasSuffixFold(sub, "+xml") || hasSuffixFold(sub, "+json"))
+	}
+	switch strings.ToLower(sub) {
+	case "json", "xml", "javascript", "x-javascript", "ecmascript", "x-www-form-urlencoded":
+		return true
+	}
+	return hasSuffixFold(sub, "+json") || hasSuffixFold(sub, "+xml")
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// appendMember appends an object key and its colon, after a comma unless
+// it is the first.
+func appendMember(out []byte, first *bool, k string) []byte {
+	if !*first {
+		out = append(out, ',')
+	}
+	*first = false
+	out = appendString(out, k)
+	return append(out, ':')
+}
+
+func appendStrings(out []byte, vs []string) []byte {
+	out = append(out, '[')
+	for i, v := range vs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, v)
+	}
+	return append(out, ']')
+}
+
+// appendJoined appends vs as one string, joined with ", ".
+func appendJoined(out []byte, vs []string) []byte {
+	out = append(out, '"')
+	for i, v := range vs {
+		if i > 0 {
+			out = append(out, ", "...)
+		}
+		out = appendEscaped(out, v)
+	}
+	return append(out, '"')
+}
+
+func appendString(out []byte, s string) []byte {
+	out = append(out, '"')
+	out = appendEscaped(out, s)
+	return append(out, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendEscaped appends s escaped for a JSON string, invalid UTF-8 replaced
+// by U+FFFD as encoding/json does.
+func appendEscaped[S string | []byte](out []byte, s S) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			out = append(out, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				out = append(out, '\\', c)
+			case '\n':
+				out = append(out, '\\', 'n')
+			case '\r':
+				out = append(out, '\\', 'r')
+			case '\t':
+				out = append(out, '\\', 't')
+			default:
+				out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, s[start:i]...)
+			out = append(out, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			out = append(out, s[start:i]...)
+			out = append(out, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(out, s[start:]...)
+}
