@@ -29,6 +29,7 @@ var families = map[string][]string{
 	"otel": {"go.opentelemetry.io/", "github.com/go-logr/", "github.com/cenkalti/backoff", "github.com/felixge/httpsnoop", "github.com/cespare/xxhash",
 		"google.golang.org/protobuf", "golang.org/x/sys"},
 	"backoff": {"github.com/cenkalti/backoff"},
+	"xmod":    {"golang.org/x/mod"},
 	// The CloudEvents SDK's HTTP protocol (its client side) logs with zap.
 	"cloudevents-http": {"go.uber.org/"},
 }
@@ -86,6 +87,8 @@ var rules = map[string]rule{
 	// The bus publishers: each links its own AWS service client only.
 	"events/sqspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, awsService + "sns", awsService + "eventbridge", awsService + "dynamodb"}},
+	"events/snspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
+		forbid: []string{sdkClient, awsService + "sqs", awsService + "eventbridge", awsService + "dynamodb"}},
 	"adapters/cloudfunctions": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":        {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// A Lambda function links aws-lambda-go, never Redis, pgx, bbolt or functions-framework-go (no family for them here).
@@ -96,7 +99,8 @@ var rules = map[string]rule{
 	"internal/depcheck":         {},
 	"internal/doccheck":         {},
 	"internal/bench":            anything,
-	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda"}},
+	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod"}, fnkit: []string{"examples"}},
+	"examples":                  {},
 	"internal/bench/loadserver": anything,
 	// The cold-start programs: bare must stay net/http alone.
 	"internal/bench/coldstart":            {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}},
