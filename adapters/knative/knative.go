@@ -247,6 +247,18 @@ func ListenAndServe(ctx context.Context, cfg Config, h handler.Handler, opts ...
 	return httpserver.ListenAndServe(ctx, cfg.Addr(), withProbes(hh), serverOptions(append(envOpts, c.server...))...)
 }
 
+// ListenAndServeHTTP serves any http.Handler (an HTTP function rather
+// than an event handler) on cfg.Addr() with the probes, like
+// ListenAndServe: SIGTERM drains, a second signal stops at once, and the
+// server options come from the environment, then opts.
+func ListenAndServeHTTP(ctx context.Context, cfg Config, h http.Handler, opts ...httpserver.ServerOption) error {
+	envOpts, err := httpserver.ServerOptionsFromEnv()
+	if err != nil {
+		return fmt.Errorf("knative: %w", err)
+	}
+	return httpserver.ListenAndServe(ctx, cfg.Addr(), withProbes(h), serverOptions(append(envOpts, opts...))...)
+}
+
 func serverOptions(opts []httpserver.ServerOption) []httpserver.ServerOption {
 	return append([]httpserver.ServerOption{httpserver.WithHealthPath(ReadinessPath)}, opts...)
 }

@@ -99,6 +99,8 @@ var rules = map[string]rule{
 	"internal/depcheck":         {},
 	"internal/doccheck":         {},
 	"internal/bench":            anything,
+	"adapters/platform": {families: []string{"cloudevents", "validator", "lambda", "ffgo", "breaker", "backoff"},
+		fnkit: []string{"handler", "adapters", "events"}},
 	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod"}, fnkit: []string{"examples"}},
 	"examples":                  {},
 	"internal/bench/loadserver": anything,
