@@ -105,11 +105,12 @@ var rules = map[string]rule{
 	"examples":                  {},
 	"internal/bench/loadserver": anything,
 	// The cold-start programs: bare must stay net/http alone.
-	"internal/bench/coldstart":            {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}},
-	"internal/bench/coldstart/bare":       {},
-	"internal/bench/coldstart/measure":    {},
-	"internal/bench/coldstart/hello":      anything,
-	"internal/bench/coldstart/hellostack": anything,
+	"internal/bench/coldstart":               {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}},
+	"internal/bench/coldstart/bare":          {},
+	"internal/bench/coldstart/measure":       {},
+	"internal/bench/coldstart/hello":         anything,
+	"internal/bench/coldstart/hellostack":    anything,
+	"internal/bench/coldstart/helloplatform": anything,
 }
 
 // dep is one package that a package links.

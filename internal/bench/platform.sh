@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Cost of runtime selection: cold start (exec to the first 200 answer over
+# loopback, median of N runs, default 40) and stripped binary size of
+# examples/hello's function served by httpserver alone (hello) and through
+# adapters/platform, which links every adapter (helloplatform), next to a
+# bare net/http program doing the same work (bare).
+#
+# Usage: internal/bench/platform.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-40}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for p in bare hello helloplatform measure; do
+	# lambda.norpc drops aws-lambda-go's net/rpc mode (encoding/gob), which
+	# the provided.al2023 runtime never uses.
+	go build -tags lambda.norpc -trimpath -ldflags="-s -w" -o "$tmp/$p" "./internal/bench/coldstart/$p"
+done
+"$tmp/measure" -n "$runs" "$tmp/bare" "$tmp/hello" "$tmp/helloplatform" | tee "$tmp/out"
+awk 'NR>1 {t[$1]=$2+0; s[$1]=$5} END {
+	printf "runtime selection adds %.2f ms of cold start and %.1f MiB over the single-adapter build; single-adapter / bare: %.2fx time, %.2fx size\n",
+		t["helloplatform"]-t["hello"], s["helloplatform"]-s["hello"], t["hello"]/t["bare"], s["hello"]/s["bare"] }' "$tmp/out"
