@@ -89,6 +89,8 @@ var rules = map[string]rule{
 		forbid: []string{sdkClient, awsService + "sns", awsService + "eventbridge", awsService + "dynamodb"}},
 	"events/snspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "eventbridge", awsService + "dynamodb"}},
+	"events/eventbridgepub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
+		forbid: []string{sdkClient, awsService + "sqs", awsService + "sns", awsService + "dynamodb"}},
 	"adapters/cloudfunctions": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":        {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// A Lambda function links aws-lambda-go, never Redis, pgx, bbolt or functions-framework-go (no family for them here).
