@@ -5,7 +5,7 @@
 //	AWS_LAMBDA_RUNTIME_API set   AWS Lambda          adapters/awslambda
 //	FUNCTION_TARGET set          Cloud Functions     adapters/cloudfunctions
 //	K_SERVICE set                Knative, Cloud Run  adapters/knative
-//	otherwise                    local               adapters/httpserver on $PORT (default 8080)
+//	otherwise                    local               adapters/httpserver on $HOST:$PORT (default :8080)
 //
 // FNKIT_PLATFORM (lambda, cloudfunctions, knative or local), or the
 // WithPlatform option, forces a choice. The same handler then runs
@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 
@@ -208,12 +209,13 @@ func RunHTTP(ctx context.Context, h http.Handler, opts ...Option) error {
 	return c.local(ctx, h)
 }
 
-// local serves h on $PORT (default 8080) with httpserver.ListenAndServe.
+// local serves h on $HOST:$PORT (default all interfaces, port 8080) with
+// httpserver.ListenAndServe.
 func (c *config) local(ctx context.Context, h http.Handler) error {
 	envOpts, err := httpserver.ServerOptionsFromEnv()
 	if err != nil {
 		return err
 	}
 	sopts := append(append(envOpts, httpserver.WithServerLogger(c.logger)), c.server...)
-	return httpserver.ListenAndServe(ctx, ":"+cmp.Or(c.getenv("PORT"), "8080"), h, sopts...)
+	return httpserver.ListenAndServe(ctx, net.JoinHostPort(c.getenv("HOST"), cmp.Or(c.getenv("PORT"), "8080")), h, sopts...)
 }

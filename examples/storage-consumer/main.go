@@ -1,21 +1,19 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/adapters/cloudfunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/knative"
+	"github.com/fnkit/fnkit/adapters/platform"
 	"github.com/fnkit/fnkit/events"
 )
 
@@ -27,38 +25,19 @@ func main() {
 	}
 }
 
-// run picks the publisher and the adapter from the environment.
+// run picks the publisher from the environment, and platform.Run the
+// adapter: Lambda (S3 notifications), Cloud Functions (Cloud Storage
+// through Eventarc), Knative / Cloud Run, or a local server.
 func run(ctx context.Context, logger *slog.Logger) error {
 	pub, err := publisher(logger)
 	if err != nil {
 		return err
 	}
-	h := NewHandler(pub)
-	switch {
-	case os.Getenv("FUNCTION_TARGET") != "":
-		logger.Info("runtime", "adapter", "cloudfunctions")
-		ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
-		defer stop()
-		return cloudfunctions.Start(ctx, cloudfunctions.ConfigFromEnv(),
-			cloudfunctions.CloudEvent("OnUpload", h, cloudfunctions.WithDeadLetter(pub), cloudfunctions.WithLogger(logger)))
-	case os.Getenv("K_SERVICE") != "":
-		logger.Info("runtime", "adapter", "knative")
-		cfg, err := knative.ConfigFromEnv()
-		if err != nil {
-			return err
-		}
-		return knative.ListenAndServe(ctx, cfg, h,
-			knative.WithHTTPOptions(httpserver.WithLogger(logger)),
-			knative.WithServerOptions(httpserver.WithServerLogger(logger)))
-	}
-	logger.Info("runtime", "adapter", "httpserver")
-	opts, err := httpserver.ServerOptionsFromEnv()
-	if err != nil {
-		return err
-	}
-	addr := net.JoinHostPort(os.Getenv("HOST"), cmp.Or(os.Getenv("PORT"), "8080"))
-	return httpserver.ListenAndServe(ctx, addr, httpserver.New(h, httpserver.WithLogger(logger)),
-		append(opts, httpserver.WithServerLogger(logger))...)
+	return platform.Run(ctx, NewHandler(pub),
+		platform.WithLogger(logger),
+		platform.WithLambdaOptions(awslambda.WithDeadLetter(pub)),
+		platform.WithCloudFunctionsOptions(cloudfunctions.WithDeadLetter(pub), cloudfunctions.WithLogger(logger)),
+		platform.WithKnativeOptions(knative.WithHTTPOptions(httpserver.WithLogger(logger))))
 }
 
 // publisher returns the K_SINK publisher, or one that logs each event.

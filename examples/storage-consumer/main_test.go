@@ -58,7 +58,7 @@ func TestMainOnEveryRuntime(t *testing.T) {
 	}{
 		{"cloudfunctions", []string{"FUNCTION_TARGET=OnUpload", "FUNCTION_SIGNATURE_TYPE=cloudevent", "LOCAL_ONLY=true"}, 200},
 		{"knative", []string{"K_SERVICE=storage-consumer", `K_CE_OVERRIDES={"extensions":{"runtime":"knative"}}`}, 204},
-		{"httpserver", []string{"HOST=127.0.0.1"}, 204},
+		{"local", []string{"HOST=127.0.0.1"}, 204},
 	} {
 		t.Run(rt.name, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -95,9 +95,9 @@ func TestMainOnEveryRuntime(t *testing.T) {
 					t.Fatalf("main did not listen: %s", stderr.String())
 				}
 			}
-			if !strings.Contains(stderr.String(), `"adapter":"`+rt.name+`"`) {
+			if !strings.Contains(stderr.String(), `"platform":"`+rt.name+`"`) {
 				time.Sleep(100 * time.Millisecond)
-				if !strings.Contains(stderr.String(), `"adapter":"`+rt.name+`"`) {
+				if !strings.Contains(stderr.String(), `"platform":"`+rt.name+`"`) {
 					t.Fatalf("main did not pick %s: %s", rt.name, stderr.String())
 				}
 			}

@@ -94,8 +94,12 @@ var rules = map[string]rule{
 	"adapters/cloudfunctions": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":        {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// A Lambda function links aws-lambda-go, never Redis, pgx, bbolt or functions-framework-go (no family for them here).
-	"adapters/awslambda":        {families: []string{"cloudevents", "validator", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
-	"examples/storage-consumer": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events", "adapters"}},
+	"adapters/awslambda": {families: []string{"cloudevents", "validator", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	// The SQS worker is a whole Lambda function: aws-lambda-go and the in-memory store, nothing else.
+	"examples/sqs-worker": {families: []string{"cloudevents", "validator", "breaker", "lambda"},
+		fnkit:  []string{"handler", "events", "adapters/httpserver", "adapters/awslambda", "idempotency", "state", "state/memstore"},
+		forbid: []string{sdkClient, "github.com/redis/", "github.com/jackc/", "go.etcd.io/bbolt", "github.com/GoogleCloudPlatform/", "github.com/aws/aws-sdk-go-v2"}},
+	"examples/storage-consumer": {families: []string{"cloudevents", "validator", "breaker", "ffgo", "lambda", "backoff"}, fnkit: []string{"handler", "events", "adapters"}},
 	"internal/ids":              {},
 	"internal/testserver":       {},
 	"internal/depcheck":         {},
