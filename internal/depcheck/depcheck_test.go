@@ -80,8 +80,8 @@ var rules = map[string]rule{
 			"google.golang.org/protobuf"}},
 	"observe/coldstart": {},
 	"examples/hello":    {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
-	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff"},
-		fnkit: []string{"handler", "adapters/httpserver", "state", "idempotency", "middleware"}, forbid: []string{sdkClient}},
+	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
+		fnkit: []string{"handler", "adapters", "events", "state", "idempotency", "middleware"}},
 	"events":               {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"events/publishertest": {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	// The bus publishers: each links its own AWS service client only.
