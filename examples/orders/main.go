@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/adapters/platform"
 	"github.com/fnkit/fnkit/idempotency"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state"
@@ -44,13 +45,11 @@ func mainErr(logger *slog.Logger) error {
 		return err
 	}
 	defer closeStore()
-	opts, err := httpserver.ServerOptionsFromEnv()
-	if err != nil {
-		return err
-	}
-	opts = append(opts, httpserver.WithServerLogger(logger))
-	// Until SIGTERM or SIGINT (a second one stops at once), then drain.
-	return httpserver.ListenAndServe(ctx, ":"+cmp.Or(os.Getenv("PORT"), "8080"), newHTTPHandler(store, logger), opts...)
+	// The same API behind API Gateway, ALB or a Function URL on Lambda,
+	// Cloud Functions HTTP, Knative / Cloud Run, or locally on $PORT
+	// (default 8080), chosen from the environment. Locally and on Knative
+	// it drains on SIGTERM (a second signal stops at once).
+	return platform.RunHTTP(ctx, newHTTPHandler(store, logger), platform.WithLogger(logger))
 }
 
 // run serves the API on ln until ctx is done.
