@@ -93,6 +93,7 @@ var rules = map[string]rule{
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "sns", awsService + "dynamodb"}},
 	"adapters/cloudfunctions": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":        {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"adapters/azurefunctions": {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// A Lambda function links aws-lambda-go, never Redis, pgx, bbolt or functions-framework-go (no family for them here).
 	"adapters/awslambda": {families: []string{"cloudevents", "validator", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// The SQS worker is a whole Lambda function: aws-lambda-go and the in-memory store, nothing else.
