@@ -114,6 +114,9 @@ func DetectAWS(payload []byte) (AWSTrigger, error) {
 		}
 		return AWSDirect, nil
 	}
+	if first, ok := awsRecordsFirst(payload, i); ok {
+		return awsRecordsTrigger(first)
+	}
 	var (
 		records, eventSource, awslogs, detailType, source, detail []byte
 		version, routeKey, rawPath, httpMethod, requestContext    []byte
@@ -156,34 +159,11 @@ func DetectAWS(payload []byte) (AWSTrigger, error) {
 	}
 	switch {
 	case records != nil:
-		elems, err := awsFirstElement(records)
+		first, err := awsFirstElement(records)
 		if err != nil {
 			return AWSUnknown, awsPayloadError("Records: %v", err)
 		}
-		if elems == nil {
-			return AWSUnknown, awsPayloadError("Records is empty or not an array of objects")
-		}
-		src := awsMember(elems, "eventSource")
-		if src == nil {
-			src = awsMember(elems, "EventSource")
-		}
-		s, _ := awsRawString(src)
-		switch s {
-		case "aws:sqs":
-			return AWSSQS, nil
-		case "aws:sns":
-			return AWSSNS, nil
-		case "aws:s3":
-			return AWSS3, nil
-		case "aws:kinesis":
-			return AWSKinesis, nil
-		case "aws:dynamodb":
-			return AWSDynamoDB, nil
-		}
-		if src == nil {
-			return AWSUnknown, awsPayloadError("Records[0] has no eventSource: not a known AWS trigger")
-		}
-		return AWSUnknown, awsPayloadError("Records[0].eventSource %s is not a known AWS trigger (want aws:sqs, aws:sns, aws:s3, aws:kinesis or aws:dynamodb)", src)
+		return awsRecordsTrigger(first)
 	case eventSource != nil && (bytes.Equal(eventSource, []byte(`"aws:kafka"`)) || bytes.Equal(eventSource, []byte(`"SelfManagedKafka"`))):
 		return AWSKafka, nil
 	case awslogs != nil && awsMember(awslogs, "data") != nil:
@@ -209,6 +189,56 @@ func DetectAWS(payload []byte) (AWSTrigger, error) {
 		return AWSCloudEvent, nil
 	}
 	return AWSDirect, nil
+}
+
+// awsRecordsFirst is the fast path of payloads that begin with
+// {"Records":[: it returns the first record without scanning the others.
+func awsRecordsFirst(b []byte, i int) ([]byte, bool) {
+	if b[i] != '{' {
+		return nil, false
+	}
+	i = awsSkipSpace(b, i+1)
+	if !bytes.HasPrefix(b[i:], []byte(`"Records"`)) {
+		return nil, false
+	}
+	i = awsSkipSpace(b, i+len(`"Records"`))
+	if i >= len(b) || b[i] != ':' {
+		return nil, false
+	}
+	i = awsSkipSpace(b, i+1)
+	first, err := awsFirstElement(b[i:])
+	if err != nil || first == nil {
+		return nil, false
+	}
+	return first, true
+}
+
+// awsRecordsTrigger tells the trigger from the first element of Records.
+func awsRecordsTrigger(first []byte) (AWSTrigger, error) {
+	if first == nil {
+		return AWSUnknown, awsPayloadError("Records is empty or not an array of objects")
+	}
+	src := awsMember(first, "eventSource")
+	if src == nil {
+		src = awsMember(first, "EventSource")
+	}
+	s, _ := awsRawString(src)
+	switch s {
+	case "aws:sqs":
+		return AWSSQS, nil
+	case "aws:sns":
+		return AWSSNS, nil
+	case "aws:s3":
+		return AWSS3, nil
+	case "aws:kinesis":
+		return AWSKinesis, nil
+	case "aws:dynamodb":
+		return AWSDynamoDB, nil
+	}
+	if src == nil {
+		return AWSUnknown, awsPayloadError("Records[0] has no eventSource: not a known AWS trigger")
+	}
+	return AWSUnknown, awsPayloadError("Records[0].eventSource %s is not a known AWS trigger (want aws:sqs, aws:sns, aws:s3, aws:kinesis or aws:dynamodb)", src)
 }
 
 // awsFirstElement returns the first element of the array b if it is an

@@ -23,22 +23,25 @@ func awsSkipSpace(b []byte, i int) int {
 }
 
 // awsSkipString returns the index after the string starting at b[i] ('"').
+// It finds quotes with bytes.IndexByte and checks that each is not
+// escaped; encoding/json checks the rest when the record is decoded.
 func awsSkipString(b []byte, i int) (int, error) {
-	i++
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			return i + 1, nil
-		case '\\':
-			i += 2
-			continue
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, awsErrTruncated
 		}
-		if b[i] < 0x20 {
-			return 0, fmt.Errorf("control character in string at offset %d", i)
+		q := j + k
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
 		}
-		i++
+		if n%2 == 0 {
+			return q + 1, nil
+		}
+		j = q + 1
 	}
-	return 0, awsErrTruncated
 }
 
 // awsSkipValue returns the index after the JSON value starting at b[i].
