@@ -24,7 +24,9 @@ const newUsage = `Usage: fnkit new [flags] <template> <module-path> [dir]
 
 Creates a new function from a template — a complete, tested example —
 in dir (default: the last element of the module path), rewrites its module
-path, and runs "go mod tidy" so that "go build ./..." and "go test ./..."
+path, writes deployment descriptors under deploy/ (an AWS SAM template, a
+gcloud script for Cloud Functions, a Knative Service, as the template runs
+there), and runs "go mod tidy" so that "go build ./..." and "go test ./..."
 pass at once. It refuses a dir that exists and is not empty, and leaves
 nothing behind when it fails.
 
@@ -33,17 +35,21 @@ Templates:
 Flags:
 `
 
-// template is one scaffolding template.
-type template struct {
-	dir   string   // directory in examples.Templates
-	about string   // one line for the help
-	skip  []string // files not copied: tests of fnkit's own servers, which need its internal packages
+// scaffoldTemplate is one scaffolding template.
+type scaffoldTemplate struct {
+	dir    string     // directory in examples.Templates
+	about  string     // one line for the help
+	skip   []string   // files not copied: tests of fnkit's own servers, which need its internal packages
+	deploy deployment // what its deployment descriptors say (Name and Module are the scaffold's)
 }
 
-var templates = map[string]template{
-	"hello":            {"hello", "the smallest function: a typed, validated handler over HTTP", nil},
-	"http-api":         {"orders", "an HTTP API with idempotent creates over any state store (bbolt by default)", []string{"idempotency_test.go"}},
-	"storage-consumer": {"storage-consumer", "reacts to an uploaded object and publishes a follow-up event", nil},
+var templates = map[string]scaffoldTemplate{
+	"hello": {"hello", "the smallest function: a typed, validated handler over HTTP (Knative, Cloud Run, any container)", nil,
+		deployment{Trigger: triggerHTTP, Ready: "/healthz", Live: "/healthz"}},
+	"http-api": {"orders", "an HTTP API with idempotent creates over any state store; Lambda, Cloud Functions, Knative", []string{"idempotency_test.go"},
+		deployment{Trigger: triggerHTTP, Target: "Orders", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
+	"storage-consumer": {"storage-consumer", "reacts to an uploaded object (S3, Cloud Storage) and publishes a follow-up event", nil,
+		deployment{Trigger: triggerStorage, Target: "OnUpload", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 }
 
 const fnkitModule = "github.com/fnkit/fnkit"
@@ -157,7 +163,7 @@ func fnkitVersion() (string, bool) {
 
 // scaffold writes the project into a temporary directory beside dir, runs
 // go mod tidy there, and only then moves it into place.
-func scaffold(tpl template, mod, dir, version, replace string, tidy bool) error {
+func scaffold(tpl scaffoldTemplate, mod, dir, version, replace string, tidy bool) error {
 	parent := filepath.Dir(filepath.Clean(dir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
@@ -177,6 +183,11 @@ func scaffold(tpl template, mod, dir, version, replace string, tidy bool) error 
 	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
+	d := tpl.deploy
+	d.Name, d.Module = dnsLabel(path.Base(mod)), mod
+	if err := writeDescriptors(tmp, d); err != nil {
+		return err
+	}
 	if tidy {
 		cmd := exec.Command("go", "mod", "tidy")
 		cmd.Dir = tmp
@@ -193,7 +204,7 @@ func scaffold(tpl template, mod, dir, version, replace string, tidy bool) error 
 
 // copyTemplate copies the template's files into dst, rewriting the
 // template's own import path to mod in Go files.
-func copyTemplate(tpl template, mod, dst string) error {
+func copyTemplate(tpl scaffoldTemplate, mod, dst string) error {
 	src, err := fs.Sub(examples.Templates, tpl.dir)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // repoRoot is the fnkit checkout these tests run in.
@@ -89,5 +91,98 @@ func TestNewRefusesBadInput(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(full, "keep.txt")); string(b) != "mine" {
 		t.Fatal("the non-empty directory was changed")
+	}
+}
+
+// TestNewWritesDeploymentDescriptors: the descriptors are valid YAML (or
+// shell) and name what each platform needs.
+func TestNewWritesDeploymentDescriptors(t *testing.T) {
+	root := repoRoot(t)
+	dir := filepath.Join(t.TempDir(), "photos")
+	if code, _, errs := cli(t, "", "new", "--no-tidy", "--replace", root, "storage-consumer", "example.com/acme/Photo_Sink", dir); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var sam struct {
+		Transform string `yaml:"Transform"`
+		Resources map[string]struct {
+			Type       string `yaml:"Type"`
+			Properties struct {
+				Runtime string `yaml:"Runtime"`
+				Handler string `yaml:"Handler"`
+				Events  map[string]struct {
+					Type       string         `yaml:"Type"`
+					Properties map[string]any `yaml:"Properties"`
+				} `yaml:"Events"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	readYAML(t, filepath.Join(dir, "deploy/aws/template.yaml"), &sam)
+	fn := sam.Resources["Function"]
+	if sam.Transform != "AWS::Serverless-2016-10-31" || fn.Type != "AWS::Serverless::Function" || fn.Properties.Runtime != "provided.al2023" ||
+		fn.Properties.Handler != "bootstrap" || fn.Properties.Events["Upload"].Type != "S3" || sam.Resources["Uploads"].Type != "AWS::S3::Bucket" {
+		t.Fatalf("SAM template: %+v", sam)
+	}
+	docs := readYAMLDocs(t, filepath.Join(dir, "deploy/knative/service.yaml"))
+	if len(docs) != 2 || docs[0]["kind"] != "Service" || docs[1]["kind"] != "Trigger" ||
+		docs[0]["metadata"].(map[string]any)["name"] != "photo-sink" {
+		t.Fatalf("knative: %v", docs)
+	}
+	sh, err := os.ReadFile(filepath.Join(dir, "deploy/gcp/deploy.sh"))
+	if err != nil || !strings.Contains(string(sh), "--entry-point=OnUpload") || !strings.Contains(string(sh), "type=google.cloud.storage.object.v1.finalized") {
+		t.Fatalf("gcloud script: %v\n%s", err, sh)
+	}
+	if out, err := exec.Command("bash", "-n", filepath.Join(dir, "deploy/gcp/deploy.sh")).CombinedOutput(); err != nil {
+		t.Fatalf("the gcloud script is not valid shell: %v\n%s", err, out)
+	}
+
+	api := filepath.Join(t.TempDir(), "api")
+	if code, _, errs := cli(t, "", "new", "--no-tidy", "--replace", root, "http-api", "example.com/acme/api", api); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	readYAML(t, filepath.Join(api, "deploy/aws/template.yaml"), &sam)
+	if sam.Resources["Function"].Properties.Events["Api"].Type != "HttpApi" {
+		t.Fatalf("http-api SAM template: %+v", sam)
+	}
+	if docs := readYAMLDocs(t, filepath.Join(api, "deploy/knative/service.yaml")); len(docs) != 1 {
+		t.Fatalf("an HTTP function needs no Trigger: %v", docs)
+	}
+	hello := filepath.Join(t.TempDir(), "hello")
+	if code, _, errs := cli(t, "", "new", "--no-tidy", "--replace", root, "hello", "example.com/acme/hello", hello); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(hello, "deploy/aws")); err == nil {
+		t.Fatal("hello does not run on Lambda, yet got a SAM template")
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s is not valid YAML: %v\n%s", path, err, b)
+	}
+}
+
+func readYAMLDocs(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var docs []map[string]any
+	dec := yaml.NewDecoder(f)
+	for {
+		var d map[string]any
+		if err := dec.Decode(&d); err != nil {
+			if err.Error() == "EOF" {
+				return docs
+			}
+			t.Fatalf("%s: %v", path, err)
+		}
+		docs = append(docs, d)
 	}
 }
