@@ -136,3 +136,19 @@ func BenchmarkSlogLine(b *testing.B) {
 			slog.Int("attempt", 1), slog.Bool("cold_start", false), slog.Duration("duration", time.Since(start)), slog.String("outcome", "success"))
 	}
 }
+
+// BenchmarkDefaultStackWithDeadline is BenchmarkDefaultStack on a platform
+// that sets a deadline (Lambda always does), so Timeout applies one.
+func BenchmarkDefaultStackWithDeadline(b *testing.B) {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	h := DefaultStack(WithLogger(infoLogger()), WithTracerProvider(neverSampled()), WithMeterProvider(mp))(handler.Func(ok))
+	e := benchEvent()
+	ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: handler.PlatformAWSLambda, RequestID: "req-1",
+		Deadline: time.Now().Add(time.Hour)})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Handle(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
