@@ -404,9 +404,11 @@ func (t *awsText) UnmarshalJSON(b []byte) error {
 		*t = nil
 		return nil
 	}
-	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
-		*t = append((*t)[:0], b[1:len(b)-1]...)
-		return nil
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		if out, ok := awsUnescape(b[1 : len(b)-1]); ok {
+			*t = out
+			return nil
+		}
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -457,4 +459,37 @@ func awsRecordError(trigger string, i int, idName, id string, format string, arg
 		where += fmt.Sprintf(" (%s %q)", idName, id)
 	}
 	return handler.InvalidInput(fmt.Errorf("%w: %s: "+format, append([]any{ErrAWSPayload, where}, args...)...))
+}
+
+// awsUnescape decodes the contents of a JSON string without \u escapes
+// in one allocation; ok is false if it has \u escapes or bad ones.
+func awsUnescape(in []byte) ([]byte, bool) {
+	out := make([]byte, 0, len(in))
+	for {
+		k := bytes.IndexByte(in, '\\')
+		if k < 0 {
+			return append(out, in...), true
+		}
+		out = append(out, in[:k]...)
+		if k+1 >= len(in) {
+			return nil, false
+		}
+		switch in[k+1] {
+		case '"', '\\', '/':
+			out = append(out, in[k+1])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default:
+			return nil, false
+		}
+		in = in[k+2:]
+	}
 }

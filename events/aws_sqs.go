@@ -47,46 +47,70 @@ func FromSQS(payload []byte) ([]AWSRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	elems, err := awsSplitArray(raw)
+	if err != nil {
+		return nil, awsPayloadError("SQS Records: %v", err)
+	}
 	var sc awsSourceCache
-	return awsMapRecords(raw, "SQS Records", func(i int, b []byte) AWSRecord {
+	out := make([]AWSRecord, len(elems))
+	// One decode of the whole batch when every record is well-formed;
+	// record by record otherwise, so that one bad record fails alone.
+	var all struct {
+		Records []awsSqsRecord `json:"Records"`
+	}
+	if json.Unmarshal(payload, &all) == nil && len(all.Records) == len(elems) {
+		for i, b := range elems {
+			out[i] = sqsMap(i, b, &all.Records[i], &sc)
+			out[i].Raw = b
+		}
+		return out, nil
+	}
+	for i, b := range elems {
 		var r awsSqsRecord
 		if err := json.Unmarshal(b, &r); err != nil {
 			id, _ := awsRawString(awsMember(b, "messageId"))
-			return AWSRecord{ItemID: id, Event: awsFallback(id, "", b), Err: awsRecordError("SQS", i, "messageId", id, "%v", err)}
+			out[i] = AWSRecord{ItemID: id, Event: awsFallback(id, "", b), Err: awsRecordError("SQS", i, "messageId", id, "%v", err)}
+		} else {
+			out[i] = sqsMap(i, b, &r, &sc)
 		}
-		rec := AWSRecord{ItemID: r.MessageID, Group: r.Attributes.MessageGroupID}
-		rec.Attempt, _ = strconv.Atoi(r.Attributes.ApproximateReceiveCount)
-		if r.MessageID == "" {
-			rec.Event, rec.Err = awsFallback("", r.EventSourceARN, b), awsRecordError("SQS", i, "", "", "no messageId")
-			return rec
-		}
-		data := []byte(r.Body)
-		if awsLooksLikeStructuredEvent(data) {
-			e, err := awsUnwrapStructured(data)
-			if err != nil {
-				rec.Event, rec.Err = awsFallback(r.MessageID, r.EventSourceARN, b), awsRecordError("SQS", i, "messageId", r.MessageID, "body %v", err)
-				return rec
-			}
-			rec.Event = e
-			return rec
-		}
-		src, ok := sc.get(r.EventSourceARN)
-		if !ok {
-			rec.Event, rec.Err = awsFallback(r.MessageID, "", b), awsRecordError("SQS", i, "messageId", r.MessageID, "eventSourceARN %q is not a URI-reference", r.EventSourceARN)
-			return rec
-		}
-		ct := ""
-		for k, a := range r.MessageAttributes {
-			if len(k) == len("content-type") && awsEqualFold(k, "content-type") && a.StringValue != nil {
-				ct = *a.StringValue
-			}
-		}
-		if ct == "" {
-			ct = awsSniffContentType(data, "text/plain", "text/plain")
-		}
-		rec.Event = awsNewEvent(r.MessageID, src, AWSTypeSQSMessage, ct, awsEpochMillis(r.Attributes.SentTimestamp), data)
+		out[i].Raw = b
+	}
+	return out, nil
+}
+
+func sqsMap(i int, b []byte, r *awsSqsRecord, sc *awsSourceCache) AWSRecord {
+	rec := AWSRecord{ItemID: r.MessageID, Group: r.Attributes.MessageGroupID}
+	rec.Attempt, _ = strconv.Atoi(r.Attributes.ApproximateReceiveCount)
+	if r.MessageID == "" {
+		rec.Event, rec.Err = awsFallback("", r.EventSourceARN, b), awsRecordError("SQS", i, "", "", "no messageId")
 		return rec
-	})
+	}
+	data := []byte(r.Body)
+	if awsLooksLikeStructuredEvent(data) {
+		e, err := awsUnwrapStructured(data)
+		if err != nil {
+			rec.Event, rec.Err = awsFallback(r.MessageID, r.EventSourceARN, b), awsRecordError("SQS", i, "messageId", r.MessageID, "body %v", err)
+			return rec
+		}
+		rec.Event = e
+		return rec
+	}
+	src, ok := sc.get(r.EventSourceARN)
+	if !ok {
+		rec.Event, rec.Err = awsFallback(r.MessageID, "", b), awsRecordError("SQS", i, "messageId", r.MessageID, "eventSourceARN %q is not a URI-reference", r.EventSourceARN)
+		return rec
+	}
+	ct := ""
+	for k, a := range r.MessageAttributes {
+		if len(k) == len("content-type") && awsEqualFold(k, "content-type") && a.StringValue != nil {
+			ct = *a.StringValue
+		}
+	}
+	if ct == "" {
+		ct = awsSniffContentType(data, "text/plain", "text/plain")
+	}
+	rec.Event = awsNewEvent(r.MessageID, src, AWSTypeSQSMessage, ct, awsEpochMillis(r.Attributes.SentTimestamp), data)
+	return rec
 }
 
 func awsEqualFold(a, b string) bool {

@@ -316,3 +316,15 @@ func TestFromCloudWatchLogs(t *testing.T) {
 		t.Errorf("poisoned log event: %v %v", recs, err)
 	}
 }
+
+func TestAWSUnescapeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{``, `plain`, `{\"a\":\"b\\\\c\"}`, `tab\there\nnew\/slash\b\f\r`, `\u00e9t\u00e9`, `bad\x`, `end\`} {
+		var want string
+		werr := json.Unmarshal([]byte(`"`+s+`"`), &want)
+		var got awsText
+		gerr := got.UnmarshalJSON([]byte(`"` + s + `"`))
+		if (werr == nil) != (gerr == nil) || werr == nil && string(got) != want {
+			t.Errorf("%q: got %q, %v; encoding/json %q, %v", s, got, gerr, want, werr)
+		}
+	}
+}

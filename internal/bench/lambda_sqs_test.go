@@ -68,8 +68,8 @@ func bareSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, 
 	return resp, nil
 }
 
-func fnkitSQS() lambda.Handler {
-	return lambda.NewHandler(awslambda.New(handler.TypedNoReply(func(ctx context.Context, o sqsOrder) error { return sqsWork(o) })))
+func fnkitSQS(opts ...awslambda.Option) lambda.Handler {
+	return lambda.NewHandler(awslambda.New(handler.TypedNoReply(func(ctx context.Context, o sqsOrder) error { return sqsWork(o) }), opts...))
 }
 
 func TestLambdaSQSPeersAgree(t *testing.T) {
@@ -101,7 +101,7 @@ func BenchmarkLambdaSQS(b *testing.B) {
 		for _, c := range []struct {
 			name string
 			h    lambda.Handler
-		}{{"bare", lambda.NewHandler(bareSQS)}, {"fnkit", fnkitSQS()}} {
+		}{{"bare", lambda.NewHandler(bareSQS)}, {"fnkit", fnkitSQS()}, {"fnkit-sequential", fnkitSQS(awslambda.WithConcurrency(1))}} {
 			b.Run(fmt.Sprintf("records=%d/%s", n, c.name), func(b *testing.B) {
 				ctx := context.Background()
 				b.ReportAllocs()
