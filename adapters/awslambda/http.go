@@ -75,6 +75,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -124,8 +125,11 @@ func ALBRequest(ctx context.Context) (*events.ALBTargetGroupRequest, bool) {
 // serveAPIGatewayV1 serves an API Gateway REST API (v1 proxy) request with h.
 func serveAPIGatewayV1(ctx context.Context, h http.Handler, payload []byte) ([]byte, error) {
 	p := new(events.APIGatewayProxyRequest)
-	if err := json.Unmarshal(payload, p); err != nil {
-		return nil, badPayload(kindV1, err)
+	if !decodeV1(string(payload), p) {
+		*p = events.APIGatewayProxyRequest{}
+		if err := json.Unmarshal(payload, p); err != nil {
+			return nil, badPayload(kindV1, err)
+		}
 	}
 	header := make(http.Header, len(p.MultiValueHeaders)+len(p.Headers)+1)
 	addMultiHeaders(header, p.MultiValueHeaders)
@@ -155,8 +159,11 @@ func serveAPIGatewayV1(ctx context.Context, h http.Handler, payload []byte) ([]b
 // serveAPIGatewayV2 serves an HTTP API (payload format 2.0) or Lambda Function URL request with h.
 func serveAPIGatewayV2(ctx context.Context, h http.Handler, payload []byte) ([]byte, error) {
 	p := new(events.APIGatewayV2HTTPRequest)
-	if err := json.Unmarshal(payload, p); err != nil {
-		return nil, badPayload(kindV2, err)
+	if !decodeV2(string(payload), p) {
+		*p = events.APIGatewayV2HTTPRequest{}
+		if err := json.Unmarshal(payload, p); err != nil {
+			return nil, badPayload(kindV2, err)
+		}
 	}
 	header := make(http.Header, len(p.Headers)+2)
 	addHeaders(header, p.Headers, false)
@@ -196,8 +203,11 @@ func serveAPIGatewayV2(ctx context.Context, h http.Handler, payload []byte) ([]b
 // serveALB serves an Application Load Balancer target-group request with h.
 func serveALB(ctx context.Context, h http.Handler, payload []byte) ([]byte, error) {
 	p := new(events.ALBTargetGroupRequest)
-	if err := json.Unmarshal(payload, p); err != nil {
-		return nil, badPayload(kindALB, err)
+	if !decodeALB(string(payload), p) {
+		*p = events.ALBTargetGroupRequest{}
+		if err := json.Unmarshal(payload, p); err != nil {
+			return nil, badPayload(kindALB, err)
+		}
 	}
 	multi := len(p.MultiValueHeaders) > 0
 	header := make(http.Header, len(p.MultiValueHeaders)+len(p.Headers)+1)
@@ -735,4 +745,715 @@ func appendEscaped[S string | []byte](out []byte, s S) []byte {
 		i += size
 	}
 	return append(out, s[start:]...)
+}
+
+// The payloads are decoded by hand, without reflection, into the events
+// types: jsonReader reads strict JSON, keeps unescaped strings as
+// substrings of the payload (one copy of it, no allocation per string)
+// and gives up on anything it does not handle exactly as encoding/json
+// would (a null in a map, a key that differs from a field name only in
+// case, a lone surrogate, invalid UTF-8, a fractional timeEpoch...). The
+// caller then decodes with encoding/json, so the result, or the error, is
+// always encoding/json's. Rarely used nested parts (Lambda and IAM
+// authorizers, client certificates) are handed to encoding/json as raw
+// JSON. FuzzDecode* check that both decoders agree.
+
+// The JSON names of the fields of the decoded types, for unknown keys.
+var (
+	v2Fields      = [...]string{"version", "routeKey", "rawPath", "rawQueryString", "cookies", "headers", "queryStringParameters", "pathParameters", "requestContext", "stageVariables", "body", "isBase64Encoded"}
+	v2CtxFields   = [...]string{"routeKey", "accountId", "stage", "requestId", "authorizer", "apiId", "domainName", "domainPrefix", "time", "timeEpoch", "http", "authentication"}
+	v2HTTPFields  = [...]string{"method", "path", "protocol", "sourceIp", "userAgent"}
+	v2AuthFields  = [...]string{"jwt", "lambda", "iam"}
+	v2JWTFields   = [...]string{"claims", "scopes"}
+	v1Fields      = [...]string{"resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters", "pathParameters", "stageVariables", "requestContext", "body", "isBase64Encoded"}
+	v1CtxFields   = [...]string{"accountId", "resourceId", "operationName", "stage", "domainName", "domainPrefix", "requestId", "extendedRequestId", "protocol", "identity", "resourcePath", "path", "authorizer", "httpMethod", "requestTime", "requestTimeEpoch", "apiId"}
+	v1IdentFields = [...]string{"cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "apiKey", "apiKeyId", "accessKey", "sourceIp", "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "userAgent", "user", "clientCert"}
+	albFields     = [...]string{"httpMethod", "path", "queryStringParameters", "multiValueQueryStringParameters", "headers", "multiValueHeaders", "requestContext", "isBase64Encoded", "body"}
+	albCtxFields  = [...]string{"elb"}
+	albELBFields  = [...]string{"targetGroupArn"}
+)
+
+// decodeV2 decodes an HTTP API / Function URL payload into p, reporting
+// false when encoding/json must do it instead.
+func decodeV2(s string, p *events.APIGatewayV2HTTPRequest) bool {
+	d := jsonReader{s: s}
+	return d.object(func(k string) bool {
+		switch k {
+		case "version":
+			return d.stringField(&p.Version)
+		case "routeKey":
+			return d.stringField(&p.RouteKey)
+		case "rawPath":
+			return d.stringField(&p.RawPath)
+		case "rawQueryString":
+			return d.stringField(&p.RawQueryString)
+		case "cookies":
+			return d.stringSlice(&p.Cookies)
+		case "headers":
+			return d.stringMap(&p.Headers, 16)
+		case "queryStringParameters":
+			return d.stringMap(&p.QueryStringParameters, 4)
+		case "pathParameters":
+			return d.stringMap(&p.PathParameters, 2)
+		case "stageVariables":
+			return d.stringMap(&p.StageVariables, 4)
+		case "requestContext":
+			return d.v2Context(&p.RequestContext)
+		case "body":
+			return d.stringField(&p.Body)
+		case "isBase64Encoded":
+			return d.boolField(&p.IsBase64Encoded)
+		}
+		return d.unknown(k, v2Fields[:])
+	}) && d.end()
+}
+
+func (d *jsonReader) v2Context(c *events.APIGatewayV2HTTPRequestContext) bool {
+	return d.object(func(k string) bool {
+		switch k {
+		case "routeKey":
+			return d.stringField(&c.RouteKey)
+		case "accountId":
+			return d.stringField(&c.AccountID)
+		case "stage":
+			return d.stringField(&c.Stage)
+		case "requestId":
+			return d.stringField(&c.RequestID)
+		case "authorizer":
+			return d.v2Authorizer(&c.Authorizer)
+		case "apiId":
+			return d.stringField(&c.APIID)
+		case "domainName":
+			return d.stringField(&c.DomainName)
+		case "domainPrefix":
+			return d.stringField(&c.DomainPrefix)
+		case "time":
+			return d.stringField(&c.Time)
+		case "timeEpoch":
+			return d.int64Field(&c.TimeEpoch)
+		case "http":
+			return d.object(func(k string) bool {
+				h := &c.HTTP
+				switch k {
+				case "method":
+					return d.stringField(&h.Method)
+				case "path":
+					return d.stringField(&h.Path)
+				case "protocol":
+					return d.stringField(&h.Protocol)
+				case "sourceIp":
+					return d.stringField(&h.SourceIP)
+				case "userAgent":
+					return d.stringField(&h.UserAgent)
+				}
+				return d.unknown(k, v2HTTPFields[:])
+			})
+		case "authentication":
+			return d.raw(&c.Authentication)
+		}
+		return d.unknown(k, v2CtxFields[:])
+	})
+}
+
+func (d *jsonReader) v2Authorizer(pa **events.APIGatewayV2HTTPRequestContextAuthorizerDescription) bool {
+	if d.null() {
+		*pa = nil
+		return true
+	}
+	if *pa == nil {
+		*pa = new(events.APIGatewayV2HTTPRequestContextAuthorizerDescription)
+	}
+	a := *pa
+	return d.object(func(k string) bool {
+		switch k {
+		case "jwt":
+			if d.null() {
+				a.JWT = nil
+				return true
+			}
+			if a.JWT == nil {
+				a.JWT = new(events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription)
+			}
+			jwt := a.JWT
+			return d.object(func(k string) bool {
+				switch k {
+				case "claims":
+					return d.stringMap(&jwt.Claims, 8)
+				case "scopes":
+					return d.stringSlice(&jwt.Scopes)
+				}
+				return d.unknown(k, v2JWTFields[:])
+			})
+		case "lambda":
+			return d.raw(&a.Lambda)
+		case "iam":
+			return d.raw(&a.IAM)
+		}
+		return d.unknown(k, v2AuthFields[:])
+	})
+}
+
+// decodeV1 decodes a REST API payload into p, reporting false when
+// encoding/json must do it instead.
+func decodeV1(s string, p *events.APIGatewayProxyRequest) bool {
+	d := jsonReader{s: s}
+	return d.object(func(k string) bool {
+		switch k {
+		case "resource":
+			return d.stringField(&p.Resource)
+		case "path":
+			return d.stringField(&p.Path)
+		case "httpMethod":
+			return d.stringField(&p.HTTPMethod)
+		case "headers":
+			return d.stringMap(&p.Headers, 16)
+		case "multiValueHeaders":
+			return d.stringsMap(&p.MultiValueHeaders, 16)
+		case "queryStringParameters":
+			return d.stringMap(&p.QueryStringParameters, 4)
+		case "multiValueQueryStringParameters":
+			return d.stringsMap(&p.MultiValueQueryStringParameters, 4)
+		case "pathParameters":
+			return d.stringMap(&p.PathParameters, 2)
+		case "stageVariables":
+			return d.stringMap(&p.StageVariables, 4)
+		case "requestContext":
+			return d.v1Context(&p.RequestContext)
+		case "body":
+			return d.stringField(&p.Body)
+		case "isBase64Encoded":
+			return d.boolField(&p.IsBase64Encoded)
+		}
+		return d.unknown(k, v1Fields[:])
+	}) && d.end()
+}
+
+func (d *jsonReader) v1Context(c *events.APIGatewayProxyRequestContext) bool {
+	return d.object(func(k string) bool {
+		switch k {
+		case "accountId":
+			return d.stringField(&c.AccountID)
+		case "resourceId":
+			return d.stringField(&c.ResourceID)
+		case "operationName":
+			return d.stringField(&c.OperationName)
+		case "stage":
+			return d.stringField(&c.Stage)
+		case "domainName":
+			return d.stringField(&c.DomainName)
+		case "domainPrefix":
+			return d.stringField(&c.DomainPrefix)
+		case "requestId":
+			return d.stringField(&c.RequestID)
+		case "extendedRequestId":
+			return d.stringField(&c.ExtendedRequestID)
+		case "protocol":
+			return d.stringField(&c.Protocol)
+		case "identity":
+			return d.v1Identity(&c.Identity)
+		case "resourcePath":
+			return d.stringField(&c.ResourcePath)
+		case "path":
+			return d.stringField(&c.Path)
+		case "authorizer":
+			return d.raw(&c.Authorizer)
+		case "httpMethod":
+			return d.stringField(&c.HTTPMethod)
+		case "requestTime":
+			return d.stringField(&c.RequestTime)
+		case "requestTimeEpoch":
+			return d.int64Field(&c.RequestTimeEpoch)
+		case "apiId":
+			return d.stringField(&c.APIID)
+		}
+		return d.unknown(k, v1CtxFields[:])
+	})
+}
+
+func (d *jsonReader) v1Identity(id *events.APIGatewayRequestIdentity) bool {
+	return d.object(func(k string) bool {
+		switch k {
+		case "cognitoIdentityPoolId":
+			return d.stringField(&id.CognitoIdentityPoolID)
+		case "accountId":
+			return d.stringField(&id.AccountID)
+		case "cognitoIdentityId":
+			return d.stringField(&id.CognitoIdentityID)
+		case "caller":
+			return d.stringField(&id.Caller)
+		case "apiKey":
+			return d.stringField(&id.APIKey)
+		case "apiKeyId":
+			return d.stringField(&id.APIKeyID)
+		case "accessKey":
+			return d.stringField(&id.AccessKey)
+		case "sourceIp":
+			return d.stringField(&id.SourceIP)
+		case "cognitoAuthenticationType":
+			return d.stringField(&id.CognitoAuthenticationType)
+		case "cognitoAuthenticationProvider":
+			return d.stringField(&id.CognitoAuthenticationProvider)
+		case "userArn":
+			return d.stringField(&id.UserArn)
+		case "userAgent":
+			return d.stringField(&id.UserAgent)
+		case "user":
+			return d.stringField(&id.User)
+		case "clientCert":
+			return d.raw(&id.ClientCert)
+		}
+		return d.unknown(k, v1IdentFields[:])
+	})
+}
+
+// decodeALB decodes an ALB payload into p, reporting false when
+// encoding/json must do it instead.
+func decodeALB(s string, p *events.ALBTargetGroupRequest) bool {
+	d := jsonReader{s: s}
+	return d.object(func(k string) bool {
+		switch k {
+		case "httpMethod":
+			return d.stringField(&p.HTTPMethod)
+		case "path":
+			return d.stringField(&p.Path)
+		case "queryStringParameters":
+			return d.stringMap(&p.QueryStringParameters, 4)
+		case "multiValueQueryStringParameters":
+			return d.stringsMap(&p.MultiValueQueryStringParameters, 4)
+		case "headers":
+			return d.stringMap(&p.Headers, 16)
+		case "multiValueHeaders":
+			return d.stringsMap(&p.MultiValueHeaders, 16)
+		case "requestContext":
+			return d.object(func(k string) bool {
+				if k != "elb" {
+					return d.unknown(k, albCtxFields[:])
+				}
+				return d.object(func(k string) bool {
+					if k != "targetGroupArn" {
+						return d.unknown(k, albELBFields[:])
+					}
+					return d.stringField(&p.RequestContext.ELB.TargetGroupArn)
+				})
+			})
+		case "isBase64Encoded":
+			return d.boolField(&p.IsBase64Encoded)
+		case "body":
+			return d.stringField(&p.Body)
+		}
+		return d.unknown(k, albFields[:])
+	}) && d.end()
+}
+
+// jsonReader reads JSON from s, strictly; see decodeV2. Every method
+// reports false for input it gives up on.
+type jsonReader struct {
+	s string
+	i int
+}
+
+// next skips white space and returns the next byte, 0 at the end.
+func (d *jsonReader) next() byte {
+	for d.i < len(d.s) {
+		switch c := d.s[d.i]; c {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return c
+		}
+	}
+	return 0
+}
+
+// end reports whether only white space is left.
+func (d *jsonReader) end() bool { return d.next() == 0 && d.i == len(d.s) }
+
+func (d *jsonReader) literal(lit string) bool {
+	if strings.HasPrefix(d.s[d.i:], lit) {
+		d.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// null consumes a null if one comes next.
+func (d *jsonReader) null() bool { return d.next() == 'n' && d.literal("null") }
+
+// object reads an object, calling member with each key, the reader at its
+// value.
+func (d *jsonReader) object(member func(key string) bool) bool {
+	if d.next() != '{' {
+		return false
+	}
+	d.i++
+	if d.next() == '}' {
+		d.i++
+		return true
+	}
+	for {
+		k, ok := d.str()
+		if !ok || d.next() != ':' {
+			return false
+		}
+		d.i++
+		if !member(k) {
+			return false
+		}
+		switch d.next() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// unknown skips the value of a key that is no field, giving up if
+// encoding/json could match the key to a field (it folds case).
+func (d *jsonReader) unknown(k string, fields []string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	for _, f := range fields {
+		if strings.EqualFold(k, f) {
+			return false
+		}
+	}
+	return d.skip(0)
+}
+
+// str reads a string: a substring of s when it has no escapes.
+func (d *jsonReader) str() (string, bool) {
+	if d.next() != '"' {
+		return "", false
+	}
+	d.i++
+	start := d.i
+	ascii := true
+	for d.i < len(d.s) {
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			v := d.s[start:d.i]
+			d.i++
+			if !ascii && !utf8.ValidString(v) {
+				return "", false
+			}
+			return v, true
+		case c == '\\':
+			return d.unescape(start)
+		case c < ' ':
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		d.i++
+	}
+	return "", false
+}
+
+// unescape finishes reading a string that has escapes, from start.
+func (d *jsonReader) unescape(start int) (string, bool) {
+	b := make([]byte, 0, d.i-start+32)
+	b = append(b, d.s[start:d.i]...)
+	for d.i < len(d.s) {
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			if !utf8.Valid(b) {
+				return "", false
+			}
+			return string(b), true
+		case c < ' ':
+			return "", false
+		case c != '\\':
+			b = append(b, c)
+			d.i++
+			continue
+		}
+		if d.i+1 >= len(d.s) {
+			return "", false
+		}
+		e := d.s[d.i+1]
+		d.i += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				if !strings.HasPrefix(d.s[d.i:], `\u`) {
+					return "", false
+				}
+				d.i += 2
+				r2, ok := d.hex4()
+				if !ok {
+					return "", false
+				}
+				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+					return "", false
+				}
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func (d *jsonReader) hex4() (rune, bool) {
+	if d.i+4 > len(d.s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(d.s[d.i : d.i+4]) {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	d.i += 4
+	return r, true
+}
+
+// stringField reads a string into dst; null leaves dst as it is.
+func (d *jsonReader) stringField(dst *string) bool {
+	if d.null() {
+		return true
+	}
+	v, ok := d.str()
+	if ok {
+		*dst = v
+	}
+	return ok
+}
+
+// boolField reads a boolean into dst; null leaves dst as it is.
+func (d *jsonReader) boolField(dst *bool) bool {
+	switch d.next() {
+	case 'n':
+		return d.literal("null")
+	case 't':
+		*dst = true
+		return d.literal("true")
+	case 'f':
+		*dst = false
+		return d.literal("false")
+	}
+	return false
+}
+
+// int64Field reads an integer into dst; null leaves dst as it is.
+func (d *jsonReader) int64Field(dst *int64) bool {
+	if d.null() {
+		return true
+	}
+	start := d.i
+	if !d.number() {
+		return false
+	}
+	n, err := strconv.ParseInt(d.s[start:d.i], 10, 64)
+	if err != nil {
+		return false // a fraction, an exponent or out of range
+	}
+	*dst = n
+	return true
+}
+
+// stringMap reads an object of strings into *m (null: nil), adding to the
+// map already there, as encoding/json does.
+func (d *jsonReader) stringMap(m *map[string]string, hint int) bool {
+	if d.null() {
+		*m = nil
+		return true
+	}
+	if d.next() != '{' {
+		return false
+	}
+	if *m == nil {
+		*m = make(map[string]string, hint)
+	}
+	mm := *m
+	return d.object(func(k string) bool {
+		v, ok := d.str()
+		mm[k] = v
+		return ok
+	})
+}
+
+// stringsMap reads an object of string arrays into *m (null: nil).
+func (d *jsonReader) stringsMap(m *map[string][]string, hint int) bool {
+	if d.null() {
+		*m = nil
+		return true
+	}
+	if d.next() != '{' {
+		return false
+	}
+	if *m == nil {
+		*m = make(map[string][]string, hint)
+	}
+	mm := *m
+	return d.object(func(k string) bool {
+		var vs []string
+		if !d.stringSlice(&vs) || vs == nil {
+			return false // null: leave it to encoding/json
+		}
+		mm[k] = vs
+		return true
+	})
+}
+
+// stringSlice reads an array of strings into *dst (null: nil).
+func (d *jsonReader) stringSlice(dst *[]string) bool {
+	if d.null() {
+		*dst = nil
+		return true
+	}
+	if d.next() != '[' {
+		return false
+	}
+	d.i++
+	vs := make([]string, 0, 2)
+	if d.next() == ']' {
+		d.i++
+		*dst = vs
+		return true
+	}
+	for {
+		v, ok := d.str()
+		if !ok {
+			return false
+		}
+		vs = append(vs, v)
+		switch d.next() {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			*dst = vs
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// raw hands the next value to encoding/json, decoding it into v.
+func (d *jsonReader) raw(v any) bool {
+	d.next()
+	start := d.i
+	if !d.skip(0) {
+		return false
+	}
+	return json.Unmarshal([]byte(d.s[start:d.i]), v) == nil
+}
+
+// skip reads past one value, checking it is valid JSON.
+func (d *jsonReader) skip(depth int) bool {
+	if depth > 64 {
+		return false
+	}
+	switch d.next() {
+	case '"':
+		_, ok := d.str()
+		return ok
+	case '{':
+		return d.object(func(string) bool { return d.skip(depth + 1) })
+	case '[':
+		d.i++
+		if d.next() == ']' {
+			d.i++
+			return true
+		}
+		for {
+			if !d.skip(depth + 1) {
+				return false
+			}
+			switch d.next() {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return true
+			default:
+				return false
+			}
+		}
+	case 't':
+		return d.literal("true")
+	case 'f':
+		return d.literal("false")
+	case 'n':
+		return d.literal("null")
+	}
+	return d.number()
+}
+
+// number reads a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *jsonReader) number() bool {
+	s, i := d.s, d.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	d.i = i
+	return true
 }

@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -955,4 +957,123 @@ func FuzzServeALB(f *testing.F) {
 	f.Add(loadPayload(f, "alb-single.json"))
 	f.Add(loadPayload(f, "alb-multi.json"))
 	f.Fuzz(func(t *testing.T, payload []byte) { fuzzServe(t, serveALB, payload) })
+}
+
+// decodeBoth decodes payload with a hand decoder and, if it does not give
+// up, checks that encoding/json decodes the same value.
+func decodeBoth[T any](t testing.TB, fast func(string, *T) bool, payload []byte) (ok bool) {
+	t.Helper()
+	var got, want T
+	if !fast(string(payload), &got) {
+		return false
+	}
+	if err := json.Unmarshal(payload, &want); err != nil {
+		t.Fatalf("the hand decoder accepted what encoding/json refuses (%v): %q", err, payload)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the decoders disagree on %q:\nhand %+v\njson %+v", payload, got, want)
+	}
+	return true
+}
+
+func TestHandDecodersMatchEncodingJSON(t *testing.T) {
+	fastV1 := []string{"apigw-v1-rest.json"}
+	fastV2 := []string{"apigw-v2-http.json", "function-url.json"}
+	fastALB := []string{"alb-single.json", "alb-multi.json"}
+	for _, n := range fastV1 {
+		if !decodeBoth(t, decodeV1, loadPayload(t, n)) {
+			t.Errorf("%s: the hand decoder gave up on a real payload", n)
+		}
+	}
+	for _, n := range fastV2 {
+		if !decodeBoth(t, decodeV2, loadPayload(t, n)) {
+			t.Errorf("%s: the hand decoder gave up on a real payload", n)
+		}
+	}
+	for _, n := range fastALB {
+		if !decodeBoth(t, decodeALB, loadPayload(t, n)) {
+			t.Errorf("%s: the hand decoder gave up on a real payload", n)
+		}
+	}
+	// The aws-lambda-go samples, every authorizer kind included.
+	dir := awsEventsTestdata(t)
+	for name, fast := range map[string]func([]byte) bool{
+		"apigw-request.json":                          func(b []byte) bool { return decodeBoth(t, decodeV1, b) },
+		"apigw-v2-request-iam.json":                   func(b []byte) bool { return decodeBoth(t, decodeV2, b) },
+		"apigw-v2-request-jwt-authorizer.json":        func(b []byte) bool { return decodeBoth(t, decodeV2, b) },
+		"apigw-v2-request-lambda-authorizer.json":     func(b []byte) bool { return decodeBoth(t, decodeV2, b) },
+		"apigw-v2-request-no-authorizer.json":         func(b []byte) bool { return decodeBoth(t, decodeV2, b) },
+		"lambda-urls-request.json":                    func(b []byte) bool { return decodeBoth(t, decodeV2, b) },
+		"alb-lambda-target-request-headers-only.json": func(b []byte) bool { return decodeBoth(t, decodeALB, b) },
+		"alb-lambda-target-request-multivalue-headers.json": func(b []byte) bool {
+			return decodeBoth(t, decodeALB, b)
+		},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !fast(b) {
+			t.Errorf("%s: the hand decoder gave up on aws-lambda-go's sample", name)
+		}
+	}
+	// Inputs where the hand decoder must give up, or agree.
+	for _, s := range []string{
+		`{"rawpath":"/x"}`,                     // encoding/json folds case
+		`{"headers":{"a":null}}`,               // null in a map
+		`{"body":"\ud800"}`,                    // a lone surrogate
+		`{"body":"a\u00e9\ud83d\ude00"}`,       // escapes, a surrogate pair
+		"{\"body\":\"\xff\"}",                  // invalid UTF-8
+		`{"requestContext":{"timeEpoch":1.5}}`, // not an int64
+		`{"requestContext":{"timeEpoch":-0}}`,  // an int64
+		`{"cookies":[],"headers":{},"x":[1,{"y":[true,false,null,"z",-1.5e+3]}]}`,
+		`{"headers":{"a":"1"},"headers":{"b":"2"}}`, // duplicate keys merge
+		`{"version":null,"isBase64Encoded":null}`,
+		`{"requestContext":{"authorizer":{"lambda":{"n":1,"s":"x"},"iam":{"userId":"u"}},"authentication":null}}`,
+		`{"requestContext":{"authorizer":null}}`,
+		` {"a":1} `,
+		`{"a":1}x`,
+		`{"a":01}`,
+		`{"a":1,}`,
+		`{"a" 1}`,
+		`{"a":"\x"}`,
+		`{"a":tru}`,
+		`[]`,
+	} {
+		decodeBoth(t, decodeV2, []byte(s))
+		decodeBoth(t, decodeV1, []byte(s))
+		decodeBoth(t, decodeALB, []byte(s))
+	}
+	if decodeBoth(t, decodeV2, []byte(`{"rawpath":"/x"}`)) || decodeBoth(t, decodeV2, []byte(`{"headers":{"a":null}}`)) {
+		t.Error("the hand decoder did not give up on a case-folded key or a null header")
+	}
+}
+
+// awsEventsTestdata returns aws-lambda-go's events/testdata directory from
+// the module cache.
+func awsEventsTestdata(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	if err != nil {
+		t.Fatalf("go list -m github.com/aws/aws-lambda-go: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "events", "testdata")
+}
+
+func FuzzDecodeV1(f *testing.F) {
+	f.Add(loadPayload(f, "apigw-v1-rest.json"))
+	f.Fuzz(func(t *testing.T, payload []byte) { decodeBoth(t, decodeV1, payload) })
+}
+
+func FuzzDecodeV2(f *testing.F) {
+	f.Add(loadPayload(f, "apigw-v2-http.json"))
+	f.Add(loadPayload(f, "function-url.json"))
+	f.Fuzz(func(t *testing.T, payload []byte) { decodeBoth(t, decodeV2, payload) })
+}
+
+func FuzzDecodeALB(f *testing.F) {
+	f.Add(loadPayload(f, "alb-single.json"))
+	f.Add(loadPayload(f, "alb-multi.json"))
+	f.Fuzz(func(t *testing.T, payload []byte) { decodeBoth(t, decodeALB, payload) })
 }
