@@ -1,9 +1,12 @@
 // Command storage-consumer is an event consumer: it reacts to a file
 // uploaded to a Cloud Storage bucket (google.cloud.storage.object.v1.finalized)
-// and publishes a follow-up event saying whether the upload was accepted.
-// The same handler runs unchanged on Google Cloud Functions, on Knative or
-// Cloud Run, and on a laptop: main picks the adapter from the environment.
+// or to an S3 bucket (com.amazonaws.s3.ObjectCreated:*), and publishes a
+// follow-up event saying whether the upload was accepted. The same handler
+// runs unchanged on AWS Lambda, Google Cloud Functions, Knative or Cloud
+// Run, and on a laptop: main picks the adapter from the environment
+// (adapters/platform).
 //
+//	AWS_LAMBDA_RUNTIME_API    AWS Lambda (S3 notifications)
 //	FUNCTION_TARGET=OnUpload  Cloud Functions (functions-framework-go)
 //	K_SERVICE=…               Knative / Cloud Run (CloudEvents over HTTP)
 //	otherwise                 a local net/http server on $PORT (8080)
@@ -26,6 +29,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
+	"net/url"
+	"path"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -60,12 +66,20 @@ var ErrTooLarge = errors.New("storage-consumer: object too large")
 // NewHandler returns the consumer, publishing follow-up events to pub.
 func NewHandler(pub events.Publisher) handler.Handler {
 	return handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
-		if e.Type() != events.TypeStorageObjectFinalized {
-			return nil, nil // other storage events are not ours
-		}
 		var obj events.StorageObjectData
-		if err := json.Unmarshal(e.Data(), &obj); err != nil {
-			return nil, handler.InvalidInputf("data is not a Cloud Storage object: %v", err)
+		switch {
+		case e.Type() == events.TypeStorageObjectFinalized:
+			if err := json.Unmarshal(e.Data(), &obj); err != nil {
+				return nil, handler.InvalidInputf("data is not a Cloud Storage object: %v", err)
+			}
+		case strings.HasPrefix(e.Type(), events.AWSTypeS3Prefix+"ObjectCreated:"):
+			o, err := fromS3(e.Data())
+			if err != nil {
+				return nil, err
+			}
+			obj = o
+		default:
+			return nil, nil // other storage events are not ours
 		}
 		if obj.Bucket == "" || obj.Name == "" {
 			return nil, handler.InvalidInput(errors.New("bucket and name are required"),
@@ -93,4 +107,34 @@ func NewHandler(pub events.Publisher) handler.Handler {
 		}
 		return nil, nil
 	})
+}
+
+// s3Record is what the consumer reads of an S3 notification record (the
+// data of its CloudEvent on Lambda).
+type s3Record struct {
+	S3 struct {
+		Bucket struct {
+			Name string `json:"name"`
+		} `json:"bucket"`
+		Object struct {
+			Key  string `json:"key"`
+			Size int64  `json:"size"`
+		} `json:"object"`
+	} `json:"s3"`
+}
+
+// fromS3 reads an S3 ObjectCreated record as a storage object. S3 sends
+// the key URL-encoded and no content type, which is taken from the key's
+// extension.
+func fromS3(data []byte) (events.StorageObjectData, error) {
+	var r s3Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return events.StorageObjectData{}, handler.InvalidInputf("data is not an S3 notification record: %v", err)
+	}
+	key, err := url.QueryUnescape(r.S3.Object.Key)
+	if err != nil {
+		return events.StorageObjectData{}, handler.InvalidInputf("S3 object key %q is not URL-encoded: %v", r.S3.Object.Key, err)
+	}
+	return events.StorageObjectData{Bucket: r.S3.Bucket.Name, Name: key, Size: events.Int64(r.S3.Object.Size),
+		ContentType: mime.TypeByExtension(path.Ext(key))}, nil
 }
