@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fnkit/fnkit/events"
 )
@@ -22,26 +23,31 @@ func (f *Function) run(in *invocation, recs []events.AWSRecord, conc int) []erro
 	return errs
 }
 
-// parallel calls fn(0..n-1) with at most conc calls at once.
+// parallel calls fn(0..n-1) with at most conc calls at once: conc-1
+// goroutines and the caller's take the next index until none is left.
 func (f *Function) parallel(n, conc int, fn func(i int)) {
 	if conc > n {
 		conc = n
 	}
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			fn(i)
+		}
+	}
 	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < conc; w++ {
+	for w := 1; w < conc; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
+			work()
 		}()
 	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
+	work()
 	wg.Wait()
 }
 
