@@ -129,6 +129,7 @@ type fnConfig struct {
 	methods    []string
 	authLevel  string
 	props      map[string]any
+	extra      []map[string]any
 	deadLetter events.Publisher
 }
 
@@ -483,8 +484,8 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if h, pattern := a.routes.Handler(r); pattern != "" {
-		h.ServeHTTP(w, r)
+	if _, pattern := a.routes.Handler(r); pattern != "" {
+		a.routes.ServeHTTP(w, r) // sets the route's path values
 		return
 	}
 	detail := fmt.Sprintf("no function at %q: this app has %q", path, a.names)
