@@ -69,7 +69,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"runtime/debug"
 	"slices"
@@ -243,28 +242,109 @@ func badPayload(kind string, err error) error {
 
 // addMultiHeaders adds the platform's multi-value headers to h.
 func addMultiHeaders(h http.Header, m map[string][]string) {
+	if len(m) == 0 {
+		return
+	}
+	var keys strings.Builder
+	keys.Grow(keysToCanonicalize(m))
 	for k, vs := range m {
 		if len(vs) == 0 {
 			continue
 		}
-		ck := textproto.CanonicalMIMEHeaderKey(k)
+		ck := canonicalKey(&keys, k)
 		h[ck] = append(h[ck], vs...)
 	}
 }
 
 // addHeaders adds the platform's single-value headers to h; with onlyNew,
 // only those whose name h does not have yet (the multi-value headers came
-// first and hold the same values).
+// first and hold the same values). The values share one array, capped so
+// that a handler's append copies.
 func addHeaders(h http.Header, m map[string]string, onlyNew bool) {
-	for k, v := range m {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
-		if onlyNew {
-			if _, ok := h[ck]; ok {
-				continue
-			}
-		}
-		h[ck] = append(h[ck], v)
+	if len(m) == 0 {
+		return
 	}
+	var keys strings.Builder
+	keys.Grow(keysToCanonicalize(m))
+	vals := make([]string, len(m))
+	i := 0
+	for k, v := range m {
+		ck := canonicalKey(&keys, k)
+		old, ok := h[ck]
+		if ok && onlyNew {
+			continue
+		}
+		if ok {
+			h[ck] = append(old, v)
+			continue
+		}
+		vals[i] = v
+		h[ck] = vals[i : i+1 : i+1]
+		i++
+	}
+}
+
+// keysToCanonicalize returns the length of the keys of m that are not
+// canonical: the room their canonical forms need.
+func keysToCanonicalize[V any](m map[string]V) int {
+	n := 0
+	for k := range m {
+		if !isCanonical(k) {
+			n += len(k)
+		}
+	}
+	return n
+}
+
+// canonicalKey returns textproto.CanonicalMIMEHeaderKey(k), writing a
+// changed form into keys: grown beforehand to hold them all, it never
+// moves, so the returned substrings of it stay valid (and no key costs an
+// allocation of its own).
+func canonicalKey(keys *strings.Builder, k string) string {
+	if isCanonical(k) {
+		return k
+	}
+	start := keys.Len()
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		keys.WriteByte(c)
+		upper = c == '-'
+	}
+	return keys.String()[start:]
+}
+
+// isCanonical reports whether textproto.CanonicalMIMEHeaderKey would
+// return k unchanged: it is canonical already, or not a valid header name
+// (which textproto leaves alone).
+func isCanonical(k string) bool {
+	upper := true
+	canonical := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !isTokenByte(c) {
+			return true
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			canonical = false
+		}
+		upper = c == '-'
+	}
+	return canonical
+}
+
+// isTokenByte reports whether c may appear in a header name (RFC 9110 tchar).
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 // lastForwardedFor returns the last address of X-Forwarded-For: the client
@@ -1159,21 +1239,23 @@ func (d *jsonReader) str() (string, bool) {
 
 // unescape finishes reading a string that has escapes, from start.
 func (d *jsonReader) unescape(start int) (string, bool) {
-	b := make([]byte, 0, d.i-start+32)
-	b = append(b, d.s[start:d.i]...)
+	var b strings.Builder
+	b.Grow(d.i - start + 32)
+	b.WriteString(d.s[start:d.i])
 	for d.i < len(d.s) {
 		c := d.s[d.i]
 		switch {
 		case c == '"':
 			d.i++
-			if !utf8.Valid(b) {
+			v := b.String()
+			if !utf8.ValidString(v) {
 				return "", false
 			}
-			return string(b), true
+			return v, true
 		case c < ' ':
 			return "", false
 		case c != '\\':
-			b = append(b, c)
+			b.WriteByte(c)
 			d.i++
 			continue
 		}
@@ -1184,17 +1266,17 @@ func (d *jsonReader) unescape(start int) (string, bool) {
 		d.i += 2
 		switch e {
 		case '"', '\\', '/':
-			b = append(b, e)
+			b.WriteByte(e)
 		case 'b':
-			b = append(b, '\b')
+			b.WriteByte('\b')
 		case 'f':
-			b = append(b, '\f')
+			b.WriteByte('\f')
 		case 'n':
-			b = append(b, '\n')
+			b.WriteByte('\n')
 		case 'r':
-			b = append(b, '\r')
+			b.WriteByte('\r')
 		case 't':
-			b = append(b, '\t')
+			b.WriteByte('\t')
 		case 'u':
 			r, ok := d.hex4()
 			if !ok {
@@ -1213,7 +1295,7 @@ func (d *jsonReader) unescape(start int) (string, bool) {
 					return "", false
 				}
 			}
-			b = utf8.AppendRune(b, r)
+			b.WriteRune(r)
 		default:
 			return "", false
 		}

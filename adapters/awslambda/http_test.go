@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -1076,4 +1077,23 @@ func FuzzDecodeALB(f *testing.F) {
 	f.Add(loadPayload(f, "alb-single.json"))
 	f.Add(loadPayload(f, "alb-multi.json"))
 	f.Fuzz(func(t *testing.T, payload []byte) { decodeBoth(t, decodeALB, payload) })
+}
+
+func TestCanonicalKeysMatchTextproto(t *testing.T) {
+	m := map[string]int{}
+	for _, k := range []string{"", "host", "Host", "HOST", "x-forwarded-for", "X-Forwarded-For", "x-FORWARDED-for", "content-type",
+		"cloudfront-is-desktop-viewer", "a", "-", "--x", "x--y", "a b", "bad\x00", "é-x", "x_y", "sec-ch-ua", "www-authenticate", "te", "x.y~z"} {
+		m[k] = 0
+	}
+	var keys strings.Builder
+	keys.Grow(keysToCanonicalize(m))
+	got := map[string]string{}
+	for k := range m {
+		got[k] = canonicalKey(&keys, k)
+	}
+	for k := range m { // after all writes: earlier results must not have moved
+		if got, want := got[k], textproto.CanonicalMIMEHeaderKey(k); got != want {
+			t.Errorf("canonical %q = %q, textproto gives %q", k, got, want)
+		}
+	}
 }
