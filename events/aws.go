@@ -250,7 +250,7 @@ func awsFirstElement(b []byte) ([]byte, error) {
 	}
 	i = awsSkipSpace(b, i+1)
 	if i >= len(b) {
-		return nil, awsErrTruncated
+		return nil, errAWSTruncated
 	}
 	if b[i] != '{' {
 		return nil, nil

@@ -11,7 +11,7 @@ import (
 // them. It checks structure (brackets, strings, escapes) as it skips; the
 // full decode of each record checks the rest.
 
-var awsErrTruncated = errors.New("truncated JSON")
+var errAWSTruncated = errors.New("truncated JSON")
 
 func awsIsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
@@ -30,7 +30,7 @@ func awsSkipString(b []byte, i int) (int, error) {
 	for {
 		k := bytes.IndexByte(b[j:], '"')
 		if k < 0 {
-			return 0, awsErrTruncated
+			return 0, errAWSTruncated
 		}
 		q := j + k
 		n := 0
@@ -48,7 +48,7 @@ func awsSkipString(b []byte, i int) (int, error) {
 func awsSkipValue(b []byte, i int) (int, error) {
 	i = awsSkipSpace(b, i)
 	if i >= len(b) {
-		return 0, awsErrTruncated
+		return 0, errAWSTruncated
 	}
 	switch c := b[i]; c {
 	case '"':
@@ -77,7 +77,7 @@ func awsSkipValue(b []byte, i int) (int, error) {
 			}
 			i++
 		}
-		return 0, awsErrTruncated
+		return 0, errAWSTruncated
 	default:
 		if c == '-' || c >= '0' && c <= '9' || c == 't' || c == 'f' || c == 'n' {
 			j := i
@@ -102,10 +102,10 @@ func awsEachMember(b []byte, fn func(key, val []byte) bool) error {
 func awsEachMemberEnd(b []byte, fn func(key, val []byte) bool) (int, error) {
 	i := awsSkipSpace(b, 0)
 	if i >= len(b) {
-		return 0, awsErrTruncated
+		return 0, errAWSTruncated
 	}
 	if b[i] != '{' {
-		return 0, awsErrNotObject
+		return 0, errAWSNotObject
 	}
 	i = awsSkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -114,7 +114,7 @@ func awsEachMemberEnd(b []byte, fn func(key, val []byte) bool) (int, error) {
 	for {
 		i = awsSkipSpace(b, i)
 		if i >= len(b) {
-			return 0, awsErrTruncated
+			return 0, errAWSTruncated
 		}
 		if b[i] != '"' {
 			return 0, fmt.Errorf("invalid character %q at offset %d: want an object key", b[i], i)
@@ -126,7 +126,7 @@ func awsEachMemberEnd(b []byte, fn func(key, val []byte) bool) (int, error) {
 		key := b[i+1 : end-1]
 		i = awsSkipSpace(b, end)
 		if i >= len(b) {
-			return 0, awsErrTruncated
+			return 0, errAWSTruncated
 		}
 		if b[i] != ':' {
 			return 0, fmt.Errorf("invalid character %q at offset %d: want ':'", b[i], i)
@@ -141,7 +141,7 @@ func awsEachMemberEnd(b []byte, fn func(key, val []byte) bool) (int, error) {
 		}
 		i = awsSkipSpace(b, ve)
 		if i >= len(b) {
-			return 0, awsErrTruncated
+			return 0, errAWSTruncated
 		}
 		switch b[i] {
 		case ',':
@@ -154,13 +154,13 @@ func awsEachMemberEnd(b []byte, fn func(key, val []byte) bool) (int, error) {
 	}
 }
 
-var awsErrNotObject = errors.New("not a JSON object")
+var errAWSNotObject = errors.New("not a JSON object")
 
 // awsSplitArray returns the raw elements of the JSON array b.
 func awsSplitArray(b []byte) ([][]byte, error) {
 	i := awsSkipSpace(b, 0)
 	if i >= len(b) {
-		return nil, awsErrTruncated
+		return nil, errAWSTruncated
 	}
 	if b[i] != '[' {
 		return nil, errors.New("not a JSON array")
@@ -183,7 +183,7 @@ func awsSplitArray(b []byte) ([][]byte, error) {
 		out = append(out, b[vs:ve])
 		i = awsSkipSpace(b, ve)
 		if i >= len(b) {
-			return nil, awsErrTruncated
+			return nil, errAWSTruncated
 		}
 		switch b[i] {
 		case ',':

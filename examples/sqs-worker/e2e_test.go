@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,7 +124,7 @@ func (a *runtimeAPI) invoke(t testing.TB, payload []byte) apiResult {
 func buildBootstrap(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "lambda.norpc", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
