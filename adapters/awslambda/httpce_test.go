@@ -124,3 +124,26 @@ func TestCloudEventsOverHTTPTriggers(t *testing.T) {
 		t.Errorf("pinned v2 must take function URL payloads too: %v", err)
 	}
 }
+
+// TestHTTPTriggerInvocation: behind an HTTP trigger, the event handler
+// sees the Lambda invocation, not a plain HTTP one.
+func TestHTTPTriggerInvocation(t *testing.T) {
+	var inv handler.Invocation
+	var info Info
+	h := handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		inv, _ = handler.InvocationFrom(ctx)
+		info, _ = InfoFrom(ctx)
+		return nil, nil
+	})
+	out, err := New(h).Invoke(lambdaCtx(t), v2Request(t, map[string]string{"content-type": "application/json"}, `{"a":1}`))
+	if err != nil || !strings.Contains(string(out), `"statusCode":204`) {
+		t.Fatalf("Invoke = %s, %v", out, err)
+	}
+	if inv.Platform != handler.PlatformAWSLambda || inv.RequestID != "req-1" || !inv.Sync || inv.Deadline.IsZero() ||
+		inv.Function != "arn:aws:lambda:us-east-2:123456789012:function:orders" || !strings.HasPrefix(inv.TraceHeader, "Root=1-") || len(inv.Headers["Content-Type"]) != 1 {
+		t.Errorf("invocation = %+v", inv)
+	}
+	if info.Trigger != events.AWSAPIGatewayV2 || info.RequestID != "req-1" {
+		t.Errorf("info = %+v", info)
+	}
+}
