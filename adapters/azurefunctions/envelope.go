@@ -259,13 +259,19 @@ func payload(raw json.RawMessage, contentType string) ([]byte, string, error) {
 		return nil, "", bad("binding value is not a valid JSON string: %v", jsonError(err))
 	}
 	b := []byte(s)
-	if contentType != "" && !isTextual(contentType) {
+	if len(b) > 0 && contentType != "" && !isTextual(contentType) {
 		if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
 			return dec, contentType, nil
 		}
 		return b, contentType, nil
 	}
+	if len(b) == 0 {
+		return nil, "", nil
+	}
 	if contentType != "" {
+		if isJSONType(contentType) && !json.Valid(b) {
+			return nil, "", bad("the content type is %s but the value is not JSON", contentType)
+		}
 		return b, contentType, nil
 	}
 	if json.Valid(b) {
