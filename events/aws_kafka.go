@@ -3,10 +3,14 @@ package events
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
+	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
 )
 
@@ -44,7 +48,8 @@ type awsKafkaRecord struct {
 //	                 application/json for JSON data, else application/octet-stream
 //	data             value, base64-decoded
 //
-// A value that is a structured CloudEvent is that event, unwrapped.
+// A record in the CloudEvents Kafka binding's binary mode (ce_ headers) or
+// structured mode (a structured CloudEvent as the value) is that event.
 // Lambda's Kafka triggers have no partial batch response, so ItemID is
 // empty.
 func FromKafka(payload []byte) ([]AWSRecord, error) {
@@ -88,6 +93,12 @@ func kafkaRecord(i int, b []byte, ev *awsKafkaEvent) AWSRecord {
 		}
 		data = d
 	}
+	if e, ok, err := kafkaBinaryEvent(r.Headers, data); ok {
+		if err != nil {
+			return AWSRecord{Event: awsFallback(id, ev.EventSourceArn, b), Err: awsRecordError("Kafka", i, "id", id, "ce_ headers: %v", err)}
+		}
+		return AWSRecord{Event: e}
+	}
 	if awsLooksLikeStructuredEvent(data) {
 		e, err := awsUnwrapStructured(data)
 		if err != nil {
@@ -128,4 +139,56 @@ func kafkaRecord(i int, b []byte, ev *awsKafkaEvent) AWSRecord {
 		}
 	}
 	return AWSRecord{Event: e}
+}
+
+// kafkaBinaryEvent reads a CloudEvent in the Kafka protocol binding's
+// binary mode: attributes in ce_ headers, datacontenttype in
+// content-type, data the value. ok is false without a ce_specversion
+// header.
+func kafkaBinaryEvent(headers []map[string][]byte, data []byte) (event.Event, bool, error) {
+	var spec []byte
+	for _, h := range headers {
+		if v, found := h["ce_specversion"]; found {
+			spec = v
+		}
+	}
+	if spec == nil {
+		return event.Event{}, false, nil
+	}
+	e := event.New(string(spec))
+	for _, h := range headers {
+		for k, v := range h {
+			val := string(v)
+			switch k {
+			case "ce_specversion":
+			case "ce_id":
+				e.SetID(val)
+			case "ce_source":
+				e.SetSource(val)
+			case "ce_type":
+				e.SetType(val)
+			case "ce_subject":
+				e.SetSubject(val)
+			case "ce_dataschema":
+				e.SetDataSchema(val)
+			case "ce_time":
+				t, err := time.Parse(time.RFC3339Nano, val)
+				if err != nil {
+					return event.Event{}, true, fmt.Errorf("ce_time %q: %w", val, err)
+				}
+				e.SetTime(t)
+			case "content-type":
+				e.SetDataContentType(val)
+			default:
+				if name, ok := strings.CutPrefix(k, "ce_"); ok {
+					e.SetExtension(name, val)
+				}
+			}
+		}
+	}
+	e.DataEncoded = data
+	if err := e.Validate(); err != nil {
+		return event.Event{}, true, err
+	}
+	return e, true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -326,5 +327,31 @@ func TestAWSUnescapeMatchesEncodingJSON(t *testing.T) {
 		if (werr == nil) != (gerr == nil) || werr == nil && string(got) != want {
 			t.Errorf("%q: got %q, %v; encoding/json %q, %v", s, got, gerr, want, werr)
 		}
+	}
+}
+
+func TestFromKafkaBinaryCloudEvent(t *testing.T) {
+	hdr := func(s string) string {
+		var parts []string
+		for _, c := range []byte(s) {
+			parts = append(parts, strconv.Itoa(int(c)))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	payload := `{"eventSource":"aws:kafka","eventSourceArn":"arn:aws:kafka:us-east-1:1:cluster/c/x","records":{"t-0":[{"topic":"t","partition":0,"offset":1,"timestamp":1545084650987,
+	 "value":"eyJhIjoxfQ==","headers":[{"ce_specversion":` + hdr("1.0") + `},{"ce_id":` + hdr("k-1") + `},{"ce_source":` + hdr("/orders") + `},{"ce_type":` + hdr("order.created") +
+		`},{"ce_traceparent":` + hdr("00-abc") + `},{"content-type":` + hdr("application/json") + `}]},
+	 {"topic":"t","partition":0,"offset":2,"timestamp":1545084650988,"value":"eyJhIjoxfQ==","headers":[{"ce_specversion":` + hdr("1.0") + `},{"ce_id":` + hdr("k-2") + `}]}]}}`
+	recs, err := FromKafka([]byte(payload))
+	if err != nil || len(recs) != 2 {
+		t.Fatal(err, recs)
+	}
+	e := recs[0].Event
+	if recs[0].Err != nil || e.ID() != "k-1" || e.Source() != "/orders" || e.Type() != "order.created" || e.DataContentType() != "application/json" ||
+		string(e.Data()) != `{"a":1}` || e.Extensions()["traceparent"] != "00-abc" {
+		t.Errorf("binary CloudEvent = %v (%v)", e, recs[0].Err)
+	}
+	if recs[1].Err == nil || !strings.Contains(recs[1].Err.Error(), `Kafka record 1 (id "t-0-2"): ce_ headers`) {
+		t.Errorf("incomplete ce_ headers: %v", recs[1].Err)
 	}
 }

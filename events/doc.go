@@ -34,7 +34,7 @@
 //	EventBridge  id                          source            <detail-type>                  time                         detail
 //	Kinesis      eventID                     eventSourceARN    com.amazonaws.kinesis.record   approximateArrivalTimestamp  data, base64-decoded
 //	DynamoDB     eventID                     eventSourceARN    com.amazonaws.dynamodb.<eventName> ApproximateCreationDateTime the dynamodb object (Keys, NewImage, OldImage)
-//	Kafka        <topic>-<partition>-<offset> eventSourceArn   com.amazonaws.kafka.record     timestamp                    value, base64-decoded
+//	Kafka        <topic>-<partition>-<offset> eventSourceArn   com.amazonaws.kafka.record     timestamp                    value, base64-decoded  (ce_ headers: that CloudEvent)
 //	Logs         logEvents[i].id             logGroup          com.amazonaws.logs.event       logEvents[i].timestamp       logEvents[i].message
 //
 // Subjects: SNS Subject, S3 object key, EventBridge resources[0], Kinesis
