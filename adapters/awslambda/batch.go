@@ -15,11 +15,11 @@ func (f *Function) run(in *invocation, recs []events.AWSRecord, conc int) []erro
 	errs := make([]error, len(recs))
 	if conc <= 1 || len(recs) <= 1 {
 		for i := range recs {
-			errs[i] = f.handle(in, &recs[i])
+			errs[i] = f.handle(in, i, &recs[i])
 		}
 		return errs
 	}
-	f.parallel(len(recs), conc, func(i int) { errs[i] = f.handle(in, &recs[i]) })
+	f.parallel(len(recs), conc, func(i int) { errs[i] = f.handle(in, i, &recs[i]) })
 	return errs
 }
 
@@ -95,7 +95,7 @@ func (f *Function) fifo(in *invocation, recs []events.AWSRecord) []error {
 	}
 	runGroup := func(g int) {
 		for k, i := range groups[g] {
-			if errs[i] = f.handle(in, &recs[i]); errs[i] != nil {
+			if errs[i] = f.handle(in, i, &recs[i]); errs[i] != nil {
 				for _, j := range groups[g][k+1:] {
 					errs[j] = skippedError{after: recs[i].ItemID}
 				}
@@ -119,7 +119,7 @@ func (f *Function) stream(in *invocation, recs []events.AWSRecord) ([]byte, erro
 	errs := make([]error, len(recs))
 	if f.cfg.streamConc <= 1 {
 		for i := range recs {
-			if errs[i] = f.handle(in, &recs[i]); errs[i] != nil {
+			if errs[i] = f.handle(in, i, &recs[i]); errs[i] != nil {
 				return f.batchResponse(in, recs, errs, []int{i})
 			}
 		}

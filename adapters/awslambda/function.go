@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -296,8 +297,10 @@ func (f *Function) all(in *invocation, recs []events.AWSRecord) ([]byte, error) 
 
 var nullResult = []byte("null")
 
-// handle runs one record and applies the error table.
-func (f *Function) handle(in *invocation, rec *events.AWSRecord) error {
+// handle runs record i and applies the error table; a failure is logged
+// with the record's place, id and class, since a batch response carries
+// only ids.
+func (f *Function) handle(in *invocation, i int, rec *events.AWSRecord) error {
 	ctx := in.recordContext(rec.Raw, rec.Attempt)
 	err := rec.Err
 	if err == nil {
@@ -309,11 +312,40 @@ func (f *Function) handle(in *invocation, rec *events.AWSRecord) error {
 	if f.dl != nil && events.Wants(err) {
 		derr := f.dl.Send(ctx, rec.Event, err)
 		if derr == nil {
+			f.logFailure(ctx, in, i, rec, err, "record dead-lettered")
 			return nil
 		}
-		return handler.Retryable(fmt.Errorf("%w (handler failed: %w)", derr, err))
+		err = handler.Retryable(fmt.Errorf("%w (handler failed: %w)", derr, err))
 	}
+	f.logFailure(ctx, in, i, rec, err, "record failed")
 	return err
+}
+
+func (f *Function) logFailure(ctx context.Context, in *invocation, i int, rec *events.AWSRecord, err error, msg string) {
+	logger := f.cfg.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	level := slog.LevelWarn
+	if handler.ClassOf(err).Retry() {
+		level = slog.LevelError
+	}
+	if !logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("trigger", in.info.Trigger.String()), slog.Int("record", i),
+		slog.String("class", handler.ClassOf(err).String()), slog.String("error", err.Error()), slog.String("request_id", in.inv.RequestID)}
+	if rec.ItemID != "" {
+		attrs = append(attrs, slog.String("item_id", rec.ItemID))
+	}
+	if rec.Event.Context != nil {
+		attrs = append(attrs, slog.String("ce_id", rec.Event.ID()), slog.String("ce_type", rec.Event.Type()))
+	}
+	var p *handler.PanicError
+	if errors.As(err, &p) {
+		attrs = append(attrs, slog.String("stack", string(p.Stack)))
+	}
+	logger.LogAttrs(ctx, level, msg, attrs...)
 }
 
 // direct handles a direct invocation: a structured CloudEvent, or any

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -423,6 +424,7 @@ func TestOptionsPanic(t *testing.T) {
 		"New(nil)": func() { New(nil) }, "NewHTTP(nil)": func() { NewHTTP(nil) }, "concurrency": func() { WithConcurrency(0) },
 		"stream": func() { WithStreamConcurrency(0) }, "payload": func() { WithMaxPayloadBytes(0) }, "dlq": func() { WithDeadLetter(nil) },
 		"trigger": func() { WithTrigger(events.AWSUnknown) }, "http": func() { WithHTTPHandler(nil) }, "type": func() { WithInvokeType("") },
+		"logger": func() { WithLogger(nil) },
 	} {
 		func() {
 			defer func() {
@@ -434,3 +436,30 @@ func TestOptionsPanic(t *testing.T) {
 		}()
 	}
 }
+
+func TestFailedRecordsAreLogged(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	r := &batchRecorder{fail: map[string]error{"o-2": handler.Permanent(errors.New("unknown sku"))}}
+	if _, err := New(r.handler(), WithLogger(logger)).Invoke(lambdaCtx(t), sample(t, "sqs.json")); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+		t.Fatalf("log = %q (%v)", buf.String(), err)
+	}
+	if line["msg"] != "record failed" || line["level"] != "WARN" || line["trigger"] != "sqs" || line["record"] != 1.0 ||
+		line["item_id"] != "2e1424d4-f796-459a-8184-9c92662be6da" || line["class"] != "permanent" || !strings.Contains(line["error"].(string), "unknown sku") ||
+		line["request_id"] != "req-1" {
+		t.Errorf("log line = %v", line)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

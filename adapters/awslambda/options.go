@@ -2,6 +2,7 @@ package awslambda
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
@@ -36,6 +37,7 @@ type config struct {
 	invokeType  string
 	sigterm     []func()
 	noDirect    bool
+	logger      *slog.Logger
 }
 
 // WithTrigger pins the trigger: every payload is decoded as t, and a
@@ -131,6 +133,18 @@ func WithoutDirectInvoke() Option {
 // stores), through aws-lambda-go's WithEnableSIGTERM.
 func WithSIGTERM(fns ...func()) Option {
 	return func(c *config) { c.sigterm = append(c.sigterm, fns...) }
+}
+
+// WithLogger sets the logger of failed records (a batch response names
+// only their ids): retryable failures at level Error, the others at Warn,
+// with the trigger, the record's index and id, the CloudEvent id and
+// type, the class and the error. The default is slog.Default() at the
+// time of the failure.
+func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		panic("awslambda: WithLogger(nil)")
+	}
+	return func(c *config) { c.logger = l }
 }
 
 func newConfig(opts []Option) config {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"testing"
 
@@ -68,7 +69,10 @@ func bareSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, 
 	return resp, nil
 }
 
+// fnkitSQS is the adapter with a typed handler. Failed records are logged
+// to a discarding logger: the hand-written handler logs nothing either.
 func fnkitSQS(opts ...awslambda.Option) lambda.Handler {
+	opts = append(opts, awslambda.WithLogger(slog.New(slog.DiscardHandler)))
 	return lambda.NewHandler(awslambda.New(handler.TypedNoReply(func(ctx context.Context, o sqsOrder) error { return sqsWork(o) }), opts...))
 }
 
