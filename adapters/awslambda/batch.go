@@ -58,7 +58,13 @@ func (f *Function) parallel(n, conc int, fn func(i int)) {
 // the group are reported failed without being handled.
 func (f *Function) queue(in *invocation, recs []events.AWSRecord) ([]byte, error) {
 	var errs []error
-	fifo := len(recs) > 0 && recs[0].Group != ""
+	fifo := false
+	for i := range recs {
+		if recs[i].Group != "" {
+			fifo = true
+			break
+		}
+	}
 	if fifo {
 		errs = f.fifo(in, recs)
 	} else {

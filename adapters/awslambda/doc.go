@@ -30,7 +30,8 @@
 // batch is retried whatever the mapping's settings. A record that cannot
 // be read (bad base64, a body that is not the CloudEvent it claims to be)
 // fails on its own as invalid input, named in the error; its neighbours
-// are handled.
+// are handled. Each failed record is logged (WithLogger) with its index,
+// id, class and error, since the batch response carries only ids.
 //
 // # Error classes
 //
