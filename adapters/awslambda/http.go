@@ -452,15 +452,22 @@ func (in *inbound) request(ctx context.Context, body string, base64Body bool) (*
 			return nil, handler.InvalidInputf("awslambda: %s: isBase64Encoded is true but the body is not valid base64: %w", in.kind, err)
 		}
 		n = m
-		r.Body = &bytesBody{Reader: bytes.NewReader(b[:m])}
+		rb := new(bytesBody)
+		rb.Reset(b[:m])
+		r.Body = rb
 	case n > 0:
-		r.Body = &stringBody{Reader: strings.NewReader(body)}
+		rb := new(stringBody)
+		rb.Reset(body)
+		r.Body = rb
 	default:
 		r.Body = http.NoBody
 	}
 	r.ContentLength = int64(n)
-	if _, ok := h["Content-Length"]; ok || n > 0 {
-		h["Content-Length"] = []string{strconv.Itoa(n)}
+	if cl, ok := h["Content-Length"]; ok || n > 0 {
+		var nb [20]byte
+		if len(cl) != 1 || cl[0] != string(strconv.AppendInt(nb[:0], int64(n), 10)) {
+			h["Content-Length"] = []string{strconv.Itoa(n)}
+		}
 	}
 	r.Header = h
 	for k, v := range in.params {
@@ -505,11 +512,11 @@ func setPath(u *url.URL, p string) {
 	}
 }
 
-type bytesBody struct{ *bytes.Reader }
+type bytesBody struct{ bytes.Reader }
 
 func (*bytesBody) Close() error { return nil }
 
-type stringBody struct{ *strings.Reader }
+type stringBody struct{ strings.Reader }
 
 func (*stringBody) Close() error { return nil }
 
@@ -602,9 +609,8 @@ func (w *responseBuffer) finish() {
 	}
 }
 
-// sortedKeys returns h's keys in order, skipping skip.
-func sortedKeys(h http.Header, skip string) []string {
-	keys := make([]string, 0, len(h))
+// sortedKeys appends h's keys to keys, in order, skipping skip.
+func sortedKeys(keys []string, h http.Header, skip string) []string {
 	for k, vs := range h {
 		if k != skip && len(vs) > 0 {
 			keys = append(keys, k)
@@ -631,7 +637,8 @@ func (w *responseBuffer) start() []byte {
 // encodeV1 encodes an API Gateway REST API response.
 func (w *responseBuffer) encodeV1() []byte {
 	out := w.start()
-	keys := sortedKeys(w.header, "")
+	var arr [16]string
+	keys := sortedKeys(arr[:0], w.header, "")
 	out = append(out, `,"headers":{`...)
 	first := true
 	for _, k := range keys {
@@ -657,7 +664,8 @@ func (w *responseBuffer) encodeV2() []byte {
 	out := w.start()
 	out = append(out, `,"headers":{`...)
 	first := true
-	for _, k := range sortedKeys(w.header, "Set-Cookie") {
+	var arr [16]string
+	for _, k := range sortedKeys(arr[:0], w.header, "Set-Cookie") {
 		out = appendMember(out, &first, k)
 		out = appendJoined(out, w.header[k])
 	}
@@ -680,15 +688,17 @@ func (w *responseBuffer) encodeALB(multi bool) []byte {
 	}
 	out = appendString(out, desc)
 	first := true
+	var arr [16]string
+	keys := sortedKeys(arr[:0], w.header, "")
 	if multi {
 		out = append(out, `,"multiValueHeaders":{`...)
-		for _, k := range sortedKeys(w.header, "") {
+		for _, k := range keys {
 			out = appendMember(out, &first, k)
 			out = appendStrings(out, w.header[k])
 		}
 	} else {
 		out = append(out, `,"headers":{`...)
-		for _, k := range sortedKeys(w.header, "") {
+		for _, k := range keys {
 			out = appendMember(out, &first, k)
 			if k == "Set-Cookie" {
 				out = appendString(out, w.header[k][0])
@@ -1239,8 +1249,17 @@ func (d *jsonReader) str() (string, bool) {
 
 // unescape finishes reading a string that has escapes, from start.
 func (d *jsonReader) unescape(start int) (string, bool) {
+	// The escaped form is never shorter: the rest up to the closing quote
+	// bounds what is left to write.
+	end := d.i
+	for end < len(d.s) && d.s[end] != '"' {
+		if d.s[end] == '\\' {
+			end++
+		}
+		end++
+	}
 	var b strings.Builder
-	b.Grow(d.i - start + 32)
+	b.Grow(min(end, len(d.s)) - start)
 	b.WriteString(d.s[start:d.i])
 	for d.i < len(d.s) {
 		c := d.s[d.i]
