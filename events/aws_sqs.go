@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 )
@@ -40,7 +41,9 @@ type awsSqsAttribute struct {
 //	Attempt          attributes.ApproximateReceiveCount
 //
 // A body that is a structured CloudEvent (a JSON object with specversion)
-// is that event, unwrapped. The error is for a payload that is not an SQS
+// is that event, unwrapped; so is a structured CloudEvent sent through an
+// SNS topic to the queue without raw message delivery (the body is then
+// the SNS notification, and the event its Message). The error is for a payload that is not an SQS
 // event; a record that cannot be read has its own Err.
 func FromSQS(payload []byte) ([]AWSRecord, error) {
 	raw, err := awsTopMember(payload, "Records", "SQS")
@@ -86,6 +89,9 @@ func sqsMap(i int, b []byte, r *awsSqsRecord, sc *awsSourceCache) AWSRecord {
 		return rec
 	}
 	data := []byte(r.Body)
+	if msg, ok := snsEnvelopeMessage(data); ok && awsLooksLikeStructuredEvent(msg) {
+		data = msg // SNS to SQS without raw delivery: the CloudEvent is the SNS Message
+	}
 	if awsLooksLikeStructuredEvent(data) {
 		e, err := awsUnwrapStructured(data)
 		if err != nil {
@@ -127,4 +133,22 @@ func awsEqualFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// snsEnvelopeMessage returns the Message of an SNS notification that an
+// SQS subscription without raw message delivery wraps around it.
+func snsEnvelopeMessage(body []byte) ([]byte, bool) {
+	i := awsSkipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' || !bytes.Contains(body, []byte(`"TopicArn"`)) {
+		return nil, false
+	}
+	var n struct {
+		Type     string `json:"Type"`
+		TopicArn string `json:"TopicArn"`
+		Message  string `json:"Message"`
+	}
+	if json.Unmarshal(body, &n) != nil || n.Type != "Notification" || n.TopicArn == "" {
+		return nil, false
+	}
+	return []byte(n.Message), true
 }

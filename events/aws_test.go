@@ -355,3 +355,23 @@ func TestFromKafkaBinaryCloudEvent(t *testing.T) {
 		t.Errorf("incomplete ce_ headers: %v", recs[1].Err)
 	}
 }
+
+func TestFromSQSUnwrapsCloudEventThroughSNS(t *testing.T) {
+	ce := `{"specversion":"1.0","id":"via-sns","source":"/orders","type":"order.created","data":{"a":1}}`
+	note, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "n-1", "TopicArn": "arn:aws:sns:us-east-1:1:orders", "Message": ce, "Timestamp": "2026-01-01T00:00:00Z"})
+	plain, _ := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "n-2", "TopicArn": "arn:aws:sns:us-east-1:1:orders", "Message": `{"a":1}`})
+	payload, _ := json.Marshal(map[string]any{"Records": []map[string]any{
+		{"messageId": "m-1", "body": string(note), "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
+		{"messageId": "m-2", "body": string(plain), "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q"},
+	}})
+	recs, err := FromSQS(payload)
+	if err != nil || len(recs) != 2 {
+		t.Fatal(err)
+	}
+	if e := recs[0].Event; e.ID() != "via-sns" || e.Type() != "order.created" || recs[0].ItemID != "m-1" {
+		t.Errorf("CloudEvent through SNS and SQS = %v", e)
+	}
+	if e := recs[1].Event; e.ID() != "m-2" || e.Type() != AWSTypeSQSMessage || string(e.Data()) != string(plain) {
+		t.Errorf("plain SNS notification through SQS = %v", e)
+	}
+}
