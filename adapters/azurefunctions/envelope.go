@@ -57,13 +57,117 @@ func ParseRequest(body []byte) (Request, error) {
 	if body[0] != '{' {
 		return r, bad("the request body is not a JSON object")
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
+	if !json.Valid(body) {
+		// encoding/json names the syntax error and its offset.
+		var probe map[string]json.RawMessage
+		err := json.Unmarshal(body, &probe)
 		return Request{}, bad("the request body is not a custom-handler payload: %v", jsonError(err))
+	}
+	// body is valid JSON: split it without copying values.
+	top := members(body)
+	data, ok := member(top, "Data")
+	if !ok {
+		return Request{}, bad("the request body has no Data object")
+	}
+	if data[0] != '{' {
+		return Request{}, bad("the request body's Data is not an object")
+	}
+	r.Data = members(data)
+	if meta, ok := member(top, "Metadata"); ok && meta[0] == '{' {
+		r.Metadata = members(meta)
 	}
 	if r.Data == nil {
 		return Request{}, bad("the request body has no Data object")
 	}
 	return r, nil
+}
+
+// member returns the member name of m, matched exactly or else, as
+// encoding/json matches field names, case-insensitively (the first such
+// name in sorted order, so that the choice is deterministic).
+func member(m map[string]json.RawMessage, name string) (json.RawMessage, bool) {
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	var best string
+	found := false
+	for k := range m {
+		if strings.EqualFold(k, name) && (!found || k < best) {
+			best, found = k, true
+		}
+	}
+	return m[best], found
+}
+
+// members splits a valid JSON object into its members, the values being
+// sub-slices of obj. A repeated name keeps its last value, as
+// encoding/json does.
+func members(obj []byte) map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, 8)
+	i := skipSpace(obj, 1)
+	for i < len(obj) && obj[i] == '"' {
+		end := skipValue(obj, i)
+		key := obj[i:end]
+		var name string
+		if bytes.IndexByte(key, '\\') < 0 && utf8.Valid(key) {
+			name = string(key[1 : len(key)-1])
+		} else {
+			_ = json.Unmarshal(key, &name)
+		}
+		i = skipSpace(obj, end)
+		i = skipSpace(obj, i+1) // the colon
+		end = skipValue(obj, i)
+		m[name] = obj[i:end:end]
+		i = skipSpace(obj, end)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+	}
+	return m
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return len(b)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipValue(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
 }
 
 // bad returns an invalid-input error matching ErrBadPayload.
@@ -139,6 +243,19 @@ func stringValue(raw json.RawMessage) string {
 			return ""
 		}
 		return string(raw)
+	}
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return ""
+	}
+	in := raw[1 : len(raw)-1]
+	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in) // no escapes: the JSON text is the string
+	}
+	// "\"abc\"": a quoted string encoded again, without other escapes.
+	if len(in) >= 4 && in[0] == '\\' && in[1] == '"' && in[len(in)-2] == '\\' && in[len(in)-1] == '"' {
+		if inner := in[2 : len(in)-2]; bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) {
+			return string(inner)
+		}
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {

@@ -1,9 +1,11 @@
 package azurefunctions_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -140,6 +142,50 @@ func FuzzHTTPRequest(f *testing.F) {
 		}
 		if r.Method == "" || r.URL == nil {
 			t.Fatalf("request without method or URL: %+v", r)
+		}
+	})
+}
+
+// FuzzParseRequest: ParseRequest splits the payload exactly as
+// encoding/json would decode it into maps of raw values.
+func FuzzParseRequest(f *testing.F) {
+	seed(f, "queue.json", "servicebus.json", "eventhubs.json", "http.json", "timer.json")
+	f.Add([]byte(`{"Data" : { "a\u0062" : [1, {"x":"}"}] , "c":"\"q\\\""} , "Metadata":{"k":  7 }}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := azurefunctions.ParseRequest(body)
+		var want struct {
+			Data     map[string]json.RawMessage `json:"Data"`
+			Metadata map[string]json.RawMessage `json:"Metadata"`
+		}
+		jerr := json.Unmarshal(body, &want)
+		if err != nil {
+			checkBad(t, err)
+			return
+		}
+		if jerr != nil {
+			t.Fatalf("ParseRequest accepted what encoding/json refuses: %v", jerr)
+		}
+		// encoding/json merges members whose names differ only in case
+		// ("Data" and "data"); ParseRequest takes one. Compare the rest.
+		var top map[string]json.RawMessage
+		_ = json.Unmarshal(body, &top)
+		n := map[string]int{}
+		for k := range top {
+			n[strings.ToLower(k)]++
+		}
+		if n["data"] > 1 || n["metadata"] > 1 {
+			return
+		}
+		for _, pair := range [2][2]map[string]json.RawMessage{{req.Data, want.Data}, {req.Metadata, want.Metadata}} {
+			got, exp := pair[0], pair[1]
+			if len(exp) > 0 && len(got) != len(exp) {
+				t.Fatalf("%d members, encoding/json finds %d", len(got), len(exp))
+			}
+			for k, v := range exp {
+				if !bytes.Equal(bytes.TrimSpace(got[k]), bytes.TrimSpace(v)) {
+					t.Fatalf("member %q = %s, encoding/json gives %s", k, got[k], v)
+				}
+			}
 		}
 	})
 }
