@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -115,6 +116,41 @@ func BenchmarkLambdaSQS(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
+			})
+		}
+	}
+}
+
+// BenchmarkLambdaSQSInterleaved alternates the hand-written handler and
+// fnkit's adapter invocation by invocation, so that load from other work
+// on the machine hits both alike, and reports each one's mean and the
+// ratio fnkit/bare.
+func BenchmarkLambdaSQSInterleaved(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		payload := sqsPayload(b, n)
+		for _, c := range []struct {
+			name string
+			h    lambda.Handler
+		}{{"fnkit", fnkitSQS()}, {"fnkit-sequential", fnkitSQS(awslambda.WithConcurrency(1))}} {
+			b.Run(fmt.Sprintf("records=%d/%s", n, c.name), func(b *testing.B) {
+				ctx := context.Background()
+				bare := lambda.NewHandler(bareSQS)
+				var tb, tf time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					if _, err := bare.Invoke(ctx, payload); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := c.h.Invoke(ctx, payload); err != nil {
+						b.Fatal(err)
+					}
+					tb += t1.Sub(t0)
+					tf += time.Since(t1)
+				}
+				b.ReportMetric(float64(tb.Nanoseconds())/float64(b.N), "bare-ns/op")
+				b.ReportMetric(float64(tf.Nanoseconds())/float64(b.N), "fnkit-ns/op")
+				b.ReportMetric(float64(tf)/float64(tb), "fnkit/bare")
 			})
 		}
 	}
