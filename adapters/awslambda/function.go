@@ -1,6 +1,7 @@
 package awslambda
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -191,7 +192,14 @@ func (in *invocation) recordContext(raw json.RawMessage, attempt int) context.Co
 // and null otherwise. A failed invocation's error is a
 // messages.InvokeResponse_Error whose Type is ErrorType's (see the
 // package documentation for when an invocation fails).
+//
+// Invoke copies payload first: aws-lambda-go reuses its buffer for the
+// next invocation, and events (and InfoFrom's Record) point into it, yet
+// a handler may keep them.
 func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if len(payload) <= f.cfg.maxPayload {
+		payload = bytes.Clone(payload)
+	}
 	out, err := f.invoke(ctx, payload)
 	if err != nil {
 		return nil, invokeError(err)

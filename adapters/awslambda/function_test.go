@@ -463,3 +463,30 @@ func TestFailedRecordsAreLogged(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestEventsOutliveThePayloadBuffer: aws-lambda-go reuses the payload's
+// buffer; an event a handler keeps must not change with it.
+func TestEventsOutliveThePayloadBuffer(t *testing.T) {
+	var kept []event.Event
+	var info []Info
+	h := handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		kept = append(kept, e)
+		in, _ := InfoFrom(ctx)
+		info = append(info, in)
+		return nil, nil
+	})
+	f := New(h)
+	for _, name := range []string{"s3.json", "direct.json", "eventbridge.json"} {
+		buf := sample(t, name)
+		if _, err := f.Invoke(lambdaCtx(t), buf); err != nil {
+			t.Fatal(err)
+		}
+		for i := range buf {
+			buf[i] = 'x' // the runtime's next payload
+		}
+	}
+	if !strings.Contains(string(kept[0].Data()), `"eventName": "ObjectCreated:Put"`) || string(kept[1].Data()) != "{\"orderId\":\"o-5\",\"qty\":3}\n" ||
+		!strings.Contains(string(info[2].Record), `"detail-type": "OrderPlaced"`) {
+		t.Errorf("kept data changed with the payload buffer: %q / %q / %q", kept[0].Data(), kept[1].Data(), info[2].Record)
+	}
+}
