@@ -268,6 +268,10 @@ func awsFirstElement(b []byte) ([]byte, error) {
 // why, naming the record, and is invalid input; Event is then a fallback
 // event whose data is the raw record (type AWSTypeUnreadable), so that the
 // record can still be dead-lettered rather than lost.
+//
+// Raw and, for some triggers, the event's data are slices of the payload
+// given to the From function: do not change or reuse the payload while
+// they are in use (adapters/awslambda copies it first).
 type AWSRecord struct {
 	// Event is the CloudEvent the record maps to.
 	Event event.Event
