@@ -6,6 +6,8 @@
 //	orders            an HTTP API with idempotent creates over any state store
 //	storage-consumer  reacts to an uploaded object and publishes a follow-up event,
 //	                  unchanged on Cloud Functions, Knative and plain HTTP
+//	saga              an order workflow across event handlers, with compensation
+//	                  on failure, driven by events and state
 package examples
 
 import "embed"
@@ -13,5 +15,5 @@ import "embed"
 // Templates holds the sources of the examples, each under its directory
 // name.
 //
-//go:embed hello orders storage-consumer
+//go:embed hello orders storage-consumer saga
 var Templates embed.FS

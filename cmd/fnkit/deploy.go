@@ -13,8 +13,10 @@ import (
 type trigger string
 
 const (
-	triggerHTTP    trigger = "http"    // an HTTP API
-	triggerStorage trigger = "storage" // object created in a bucket
+	triggerHTTP     trigger = "http"     // an HTTP API
+	triggerStorage  trigger = "storage"  // object created in a bucket
+	triggerEvents   trigger = "events"   // events on a bus it also publishes to (EventBridge, a Knative Broker)
+	triggerSchedule trigger = "schedule" // a timer (EventBridge schedule, Cloud Scheduler, PingSource)
 )
 
 // deployment is what the descriptors of a scaffold need.
@@ -75,6 +77,11 @@ Resources:
 {{- if eq .Trigger "storage"}}
   Uploads:
     Type: AWS::S3::Bucket
+{{- else if eq .Trigger "events"}}
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: !Sub "${AWS::StackName}-events"
 {{- end}}
   Function:
     Type: AWS::Serverless::Function
@@ -92,6 +99,12 @@ Resources:
       Environment:
         Variables:
           FNKIT_PLATFORM: lambda
+{{- if eq .Trigger "events"}}
+          SAGA_EVENT_BUS: !Ref Bus
+      Policies:
+        - EventBridgePutEventsPolicy:
+            EventBusName: !Ref Bus
+{{- end}}
       Events:
 {{- if eq .Trigger "http"}}
         Api:
@@ -102,6 +115,20 @@ Resources:
           Properties:
             Bucket: !Ref Uploads
             Events: s3:ObjectCreated:*
+{{- else if eq .Trigger "events"}}
+        Steps:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !Ref Bus
+            Pattern:
+              detail-type:
+                - prefix: com.example.
+{{- else if eq .Trigger "schedule"}}
+        Tick:
+          Type: Schedule
+          Properties:
+            Schedule: cron(0 3 * * ? *)
+            Description: {{.Name}}, nightly at 03:00 UTC
 {{- end}}
 {{- if eq .Trigger "http"}}
 
@@ -129,6 +156,19 @@ gcloud functions deploy {{.Name}} \
 {{- else if eq .Trigger "storage"}}
   --trigger-event-filters="type=google.cloud.storage.object.v1.finalized" \
   --trigger-event-filters="bucket=${BUCKET:?set BUCKET to the bucket to watch}"
+{{- else if eq .Trigger "schedule"}}
+  --trigger-topic="${TOPIC:-{{.Name}}-ticks}"
+# Cloud Scheduler publishes a tick to the topic nightly at 03:00 UTC.
+gcloud scheduler jobs create pubsub {{.Name}}-nightly \
+  --location="${REGION:-europe-west1}" \
+  --schedule="0 3 * * *" --time-zone=UTC \
+  --topic="${TOPIC:-{{.Name}}-ticks}" \
+  --message-body='{}' \
+  || gcloud scheduler jobs update pubsub {{.Name}}-nightly \
+  --location="${REGION:-europe-west1}" \
+  --schedule="0 3 * * *" --time-zone=UTC \
+  --topic="${TOPIC:-{{.Name}}-ticks}" \
+  --message-body='{}'
 {{- end}}
 `
 
@@ -163,6 +203,53 @@ spec:
     attributes:
       type: google.cloud.storage.object.v1.finalized
   subscriber:
+    ref:
+      apiVersion: serving.knative.dev/v1
+      kind: Service
+      name: {{.Name}}
+{{- else if eq .Trigger "events"}}
+---
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: {{.Name}}-steps
+spec:
+  broker: default
+  filters:
+    - prefix:
+        type: com.example.
+  subscriber:
+    ref:
+      apiVersion: serving.knative.dev/v1
+      kind: Service
+      name: {{.Name}}
+---
+apiVersion: sources.knative.dev/v1
+kind: SinkBinding
+metadata:
+  name: {{.Name}}-publishes
+spec:
+  subject:
+    apiVersion: serving.knative.dev/v1
+    kind: Service
+    name: {{.Name}}
+  sink:
+    ref:
+      apiVersion: eventing.knative.dev/v1
+      kind: Broker
+      name: default
+{{- else if eq .Trigger "schedule"}}
+---
+apiVersion: sources.knative.dev/v1
+kind: PingSource
+metadata:
+  name: {{.Name}}-nightly
+spec:
+  schedule: "0 3 * * *"
+  timezone: UTC
+  contentType: application/json
+  data: '{}'
+  sink:
     ref:
       apiVersion: serving.knative.dev/v1
       kind: Service

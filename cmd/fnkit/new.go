@@ -50,6 +50,8 @@ var templates = map[string]scaffoldTemplate{
 		deployment{Trigger: triggerHTTP, Target: "Orders", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 	"storage-consumer": {"storage-consumer", "reacts to an uploaded object (S3, Cloud Storage) and publishes a follow-up event", nil,
 		deployment{Trigger: triggerStorage, Target: "OnUpload", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
+	"saga": {"saga", "an order workflow across event handlers with compensation on failure, on state and an event bus", nil,
+		deployment{Trigger: triggerEvents, Target: "Saga", Lambda: true, Ready: "/readyz", Live: "/livez"}},
 }
 
 const fnkitModule = "github.com/fnkit/fnkit"

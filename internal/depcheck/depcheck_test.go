@@ -106,6 +106,10 @@ var rules = map[string]rule{
 	"internal/depcheck":         {},
 	"internal/doccheck":         {},
 	"internal/bench":            anything,
+	// The saga: the embedded store, the EventBridge publisher (its one AWS service client) and every adapter; never Redis or pgx.
+	"examples/saga": {families: []string{"cloudevents", "validator", "bolt", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
+		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
+		forbid: []string{"github.com/redis/", "github.com/jackc/", awsService + "dynamodb", awsService + "sqs", awsService + "sns"}},
 	"adapters/platform": {families: []string{"cloudevents", "validator", "lambda", "ffgo", "breaker", "backoff"},
 		fnkit: []string{"handler", "adapters", "events"}},
 	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod"}, fnkit: []string{"examples"}},

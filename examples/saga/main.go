@@ -1,0 +1,120 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/adapters/knative"
+	"github.com/fnkit/fnkit/adapters/platform"
+	"github.com/fnkit/fnkit/events"
+	"github.com/fnkit/fnkit/events/eventbridgepub"
+	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/idempotency"
+	"github.com/fnkit/fnkit/middleware"
+	"github.com/fnkit/fnkit/state"
+	"github.com/fnkit/fnkit/state/boltstore"
+	"github.com/fnkit/fnkit/state/memstore"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(context.Background(), os.Getenv, logger); err != nil {
+		logger.Error("saga", "error", err)
+		os.Exit(1)
+	}
+}
+
+// newHandler is the saga with the middleware default stack and the
+// idempotency middleware in front: a duplicate of an event that was
+// handled (same source and id) does not run again, and concurrent
+// duplicates run once.
+func newHandler(store state.Store, pub events.Publisher, ports Ports, logger *slog.Logger) handler.Handler {
+	svc := NewService(store, pub, ports)
+	return handler.Chain(
+		middleware.DefaultStack(middleware.WithLogger(logger)),
+		// A plain POST without an Idempotency-Key has no key: it goes
+		// through, and the saga's own state keeps a second order.placed
+		// for one order from starting it twice.
+		middleware.Idempotency(store, idempotency.WithScope("saga"), idempotency.WithPassThroughWithoutKey()),
+	)(svc.Handler())
+}
+
+// run wires the saga from the environment and serves it with
+// platform.Run:
+//
+//	SAGA_STORE      bolt (default: an embedded file, SAGA_BOLT_PATH, default
+//	                $TMPDIR/fnkit-saga.db) or memory
+//	K_SINK          publish to this CloudEvents broker (Knative SinkBinding)
+//	SAGA_EVENT_BUS  publish to this EventBridge bus (Lambda), with the AWS
+//	                SDK's usual configuration
+//	otherwise       an in-process Bus delivers each event back to the saga
+//
+// The steps act on an in-memory Shop (replace it with your services). A
+// plain POST (no CloudEvents headers) is an order.placed event.
+func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var store state.Store
+	switch kind := cmp.Or(getenv("SAGA_STORE"), "bolt"); kind {
+	case "bolt":
+		path := cmp.Or(getenv("SAGA_BOLT_PATH"), filepath.Join(os.TempDir(), "fnkit-saga.db"))
+		s, err := boltstore.Open(path, boltstore.WithSweepInterval(time.Minute))
+		if err != nil {
+			return fmt.Errorf("saga: opening %s: %w", path, err)
+		}
+		defer s.Close()
+		store = s
+	case "memory":
+		store = memstore.New()
+	default:
+		return fmt.Errorf("saga: unknown SAGA_STORE %q (want bolt or memory)", kind)
+	}
+	shop := NewShop(map[string]int{"tea": 100, "coffee": 100})
+	shop.NoDelivery = []string{"AQ"}
+
+	var pub events.Publisher
+	var bus *Bus
+	sink, err := events.HTTPPublisherFromEnv()
+	switch {
+	case err == nil:
+		pub = sink
+	case !errors.Is(err, events.ErrNoSink):
+		return err
+	case getenv("SAGA_EVENT_BUS") != "":
+		cfg, err := awsconfig.LoadDefaultConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("saga: aws config: %w", err)
+		}
+		p, err := eventbridgepub.New(eventbridge.NewFromConfig(cfg), getenv("SAGA_EVENT_BUS"))
+		if err != nil {
+			return err
+		}
+		pub = p
+	default:
+		if p, _, _ := platform.Detect(getenv); p == platform.Lambda || p == platform.CloudFunctions {
+			// A frozen Lambda or Cloud Functions instance would never
+			// deliver what an in-process bus holds.
+			return fmt.Errorf("saga: on %s, set SAGA_EVENT_BUS or K_SINK: an in-process bus would lose events", p)
+		}
+		bus = NewBus()
+		pub = bus
+	}
+	h := newHandler(store, pub, shop.Ports(), logger)
+	if bus != nil {
+		go bus.Serve(ctx, h, logger)
+	}
+	plain := httpserver.WithPlainType(TypeOrderPlaced)
+	return platform.Run(ctx, h, platform.WithLogger(logger),
+		platform.WithHTTPOptions(plain),
+		platform.WithKnativeOptions(knative.WithHTTPOptions(plain, httpserver.WithLogger(logger))))
+}
