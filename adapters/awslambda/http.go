@@ -39,8 +39,9 @@ package awslambda
 // handler's status (200 when it wrote nothing); the body is sent as text
 // when its Content-Type is textual (text/*, JSON, XML, JavaScript, form
 // data, +json and +xml types) and it is valid UTF-8, otherwise base64 with
-// isBase64Encoded. A handler that sets no Content-Type gets the one
-// net/http would sniff. Headers:
+// isBase64Encoded (a REST API decodes it only for the binary media types
+// configured on the API). A handler that sets no Content-Type gets the
+// one net/http would sniff. Headers:
 //
 //   - REST API: single-valued headers in headers, repeated ones (several
 //     Set-Cookie) in multiValueHeaders.

@@ -1097,3 +1097,21 @@ func TestCanonicalKeysMatchTextproto(t *testing.T) {
 		}
 	}
 }
+
+// Any http.Handler behind an HTTP API: the route's path parameters are
+// path values, and the platform's request stays reachable.
+func ExampleAPIGatewayV2Request() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		p, _ := APIGatewayV2Request(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":%q,"stage":%q,"tag":%q}`, r.PathValue("id"), p.RequestContext.Stage, r.URL.Query().Get("tag"))
+	})
+	f := NewHTTP(mux) // in main: StartHTTP(mux)
+	out, err := f.Invoke(context.Background(), []byte(`{"version":"2.0","routeKey":"GET /users/{id}",
+		"rawPath":"/users/42","rawQueryString":"tag=a%20b","headers":{"host":"api.example.com"},
+		"requestContext":{"stage":"prod","http":{"method":"GET","path":"/users/42","sourceIp":"198.51.100.7"}},
+		"isBase64Encoded":false}`))
+	fmt.Println(string(out), err)
+	// Output: {"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"id\":\"42\",\"stage\":\"prod\",\"tag\":\"a b\"}","isBase64Encoded":false} <nil>
+}
