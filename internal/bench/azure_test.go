@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -142,6 +143,33 @@ func BenchmarkAzureQueueInvocation(b *testing.B) {
 			b.SetBytes(int64(len(azureQueueBody)))
 			for b.Loop() {
 				azureServe(h, r, w, body)
+			}
+		})
+	}
+}
+
+// BenchmarkAzureQueueLoopback: the same invocation posted over loopback
+// by a client playing the Functions host (keep-alive connections), as the
+// host calls a custom handler.
+func BenchmarkAzureQueueLoopback(b *testing.B) {
+	for _, p := range azurePeers {
+		b.Run(p.name, func(b *testing.B) {
+			srv := httptest.NewServer(p.h(b))
+			defer srv.Close()
+			client := srv.Client()
+			url := srv.URL + "/OnOrder"
+			b.ReportAllocs()
+			b.SetBytes(int64(len(azureQueueBody)))
+			for b.Loop() {
+				resp, err := client.Post(url, "application/json", bytes.NewReader(azureQueueBody))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
 			}
 		})
 	}
