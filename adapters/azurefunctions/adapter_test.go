@@ -211,6 +211,13 @@ func TestHTTPBindingHeaderAndBodyShapes(t *testing.T) {
 	}
 }
 
+func TestHTTPBindingPanicFails(t *testing.T) {
+	srv := serve(t, []azurefunctions.Function{azurefunctions.HTTP("P", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))})
+	if st, b := post(t, srv.URL+"/P", `{"Data":{"req":{"Url":"http://x/api/P","Method":"GET"}}}`); st != http.StatusInternalServerError {
+		t.Errorf("panicking HTTP function: %d %s", st, b)
+	}
+}
+
 func TestEventGridHandshake(t *testing.T) {
 	var delivered atomic.Int64
 	inner := httpserver.New(handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {

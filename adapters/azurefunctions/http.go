@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"unicode/utf8"
 
@@ -182,7 +183,10 @@ func (b *bound) serveBinding(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rb := &responseBuffer{header: http.Header{}}
-	b.fn.http.ServeHTTP(rb, hr)
+	if err := serveRecovering(b.fn.http, rb, hr); err != nil {
+		b.fail(w, r, err)
+		return
+	}
 	b.writeHTTP(w, r, rb)
 }
 
@@ -199,4 +203,19 @@ func (b *bound) writeHTTP(w http.ResponseWriter, r *http.Request, rb *responseBu
 		resp.Outputs = map[string]json.RawMessage{b.fn.cfg.output: v}
 	}
 	writeResponse(w, resp)
+}
+
+// serveRecovering runs h, turning a panic into a *handler.PanicError
+// (500: the invocation fails and the host answers the client 500).
+func serveRecovering(h http.Handler, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			err = &handler.PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	h.ServeHTTP(w, r)
+	return nil
 }
