@@ -241,19 +241,33 @@ func badPayload(kind string, err error) error {
 	return handler.InvalidInput(fmt.Errorf("awslambda: %s: payload does not have the shape of one: %w", kind, err))
 }
 
-// addMultiHeaders adds the platform's multi-value headers to h.
+// addMultiHeaders adds the platform's multi-value headers to h, their
+// values copied into one array, each header's part capped so that a
+// handler's append copies.
 func addMultiHeaders(h http.Header, m map[string][]string) {
 	if len(m) == 0 {
 		return
 	}
 	var keys strings.Builder
 	keys.Grow(keysToCanonicalize(m))
+	n := 0
+	for _, vs := range m {
+		n += len(vs)
+	}
+	vals := make([]string, n)
+	i := 0
 	for k, vs := range m {
 		if len(vs) == 0 {
 			continue
 		}
 		ck := canonicalKey(&keys, k)
-		h[ck] = append(h[ck], vs...)
+		if old, ok := h[ck]; ok {
+			h[ck] = append(old, vs...)
+			continue
+		}
+		j := i + copy(vals[i:], vs)
+		h[ck] = vals[i:j:j]
+		i = j
 	}
 }
 

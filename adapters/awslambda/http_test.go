@@ -1115,3 +1115,27 @@ func ExampleAPIGatewayV2Request() {
 	fmt.Println(string(out), err)
 	// Output: {"statusCode":200,"headers":{"Content-Type":"application/json"},"body":"{\"id\":\"42\",\"stage\":\"prod\",\"tag\":\"a b\"}","isBase64Encoded":false} <nil>
 }
+
+func TestHandlerHeaderChangesStayInTheRequest(t *testing.T) {
+	h := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		r.Header["X-Custom"][0] = "changed"
+		r.Header["X-Multi"] = append(r.Header["X-Multi"], "added")
+		r.Header["Accept"][0] = "changed"
+	})
+	if _, err := serveAPIGatewayV1(context.Background(), recorder(t, new(seen), func(w http.ResponseWriter, r *http.Request) {
+		h(w, r)
+		p, _ := APIGatewayV1Request(r.Context())
+		checkSlice(t, "v1 multi-value header after the handler", p.MultiValueHeaders["X-Custom"], []string{"first", "second"})
+	}), loadPayload(t, "apigw-v1-rest.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := serveALB(context.Background(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header["X-Multi"][0] = "changed"
+		r.Header["Accept"] = append(r.Header["Accept"], "added")
+		p, _ := ALBRequest(r.Context())
+		checkSlice(t, "ALB multi-value header after the handler", p.MultiValueHeaders["x-multi"], []string{"one", "two"})
+		checkSlice(t, "ALB accept after the handler", p.MultiValueHeaders["accept"], []string{"*/*"})
+	}), loadPayload(t, "alb-multi.json")); err != nil {
+		t.Fatal(err)
+	}
+}
