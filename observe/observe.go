@@ -39,6 +39,7 @@ type config struct {
 	attrs      []attribute.KeyValue
 	client     *http.Client
 	flushLimit time.Duration
+	hooks      []func(context.Context) error
 }
 
 // DefaultFlushTimeout bounds each Flush called by FlushMiddleware.
@@ -94,6 +95,17 @@ func WithHTTPClient(cl *http.Client) Option {
 	return func(c *config) { c.client = cl }
 }
 
+// WithFlushHook adds fn to what Flush (and so FlushMiddleware) and
+// Shutdown do, after the providers: for example a BufferedWriter's
+// FlushContext, so that buffered log lines are written before a Lambda
+// invocation returns.
+func WithFlushHook(fn func(context.Context) error) Option {
+	if fn == nil {
+		panic("observe: WithFlushHook(nil)")
+	}
+	return func(c *config) { c.hooks = append(c.hooks, fn) }
+}
+
 // WithFlushTimeout bounds each flush of FlushMiddleware:
 // DefaultFlushTimeout by default. Zero or negative panics.
 func WithFlushTimeout(d time.Duration) Option {
@@ -118,6 +130,7 @@ type Telemetry struct {
 	flushLimit time.Duration
 	platform   string
 	sampler    string
+	hooks      []func(context.Context) error
 }
 
 // FromEnv sets up OpenTelemetry from the standard environment:
@@ -163,6 +176,7 @@ func FromEnv(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		flushLimit: cfg.flushLimit,
 		platform:   platform,
 		sampler:    env.samplerName,
+		hooks:      cfg.hooks,
 	}
 	t.props, t.global = propagators(env.propagatorNames)
 	if env.disabled {
@@ -288,6 +302,9 @@ func (t *Telemetry) Flush(ctx context.Context) error {
 			errs = append(errs, *last)
 		}
 	}
+	for _, h := range t.hooks {
+		errs = append(errs, h(ctx))
+	}
 	return errors.Join(errs...)
 }
 
@@ -301,6 +318,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t.mp != nil {
 		errs = append(errs, t.mp.Shutdown(ctx))
 	}
+	for _, h := range t.hooks {
+		errs = append(errs, h(ctx))
+	}
 	t.rep.close()
 	return errors.Join(errs...)
 }
@@ -308,10 +328,11 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 // FlushMiddleware returns a middleware that calls Flush after each
 // invocation, bounded by WithFlushTimeout and not by the invocation's own
 // context (which may be done), so that a frozen process loses nothing.
-// Put it outermost, outside Logging. Without exporters it does nothing.
+// Put it outermost, outside Logging. Without exporters or flush hooks it
+// does nothing.
 func (t *Telemetry) FlushMiddleware() handler.Middleware {
 	return func(next handler.Handler) handler.Handler {
-		if t.tp == nil && t.mp == nil {
+		if t.tp == nil && t.mp == nil && len(t.hooks) == 0 {
 			return next
 		}
 		return handler.Func(func(ctx context.Context, e eventT) (*eventT, error) {
