@@ -21,7 +21,9 @@
 // nothing. Export failures never fail an invocation and are logged once,
 // not per call.
 //
-// TraceHandler adds trace ids to the process-wide slog logger's records.
+// TraceHandler adds trace ids to the process-wide slog logger's records;
+// BufferedWriter batches log lines into fewer system calls, flushed with
+// the telemetry (WithFlushHook).
 // Package observe/coldstart detects the cold start for adapters without
 // linking OpenTelemetry.
 package observe
