@@ -211,6 +211,29 @@ func TestHTTPBindingHeaderAndBodyShapes(t *testing.T) {
 	}
 }
 
+func TestRequestFrom(t *testing.T) {
+	var props []string
+	h := handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		req, ok := azurefunctions.RequestFrom(ctx)
+		if !ok {
+			return nil, errors.New("no request in the context")
+		}
+		props = append(props, req.MetaString("UserProperties"), req.MetaString("PopReceipt"))
+		return nil, nil
+	})
+	srv := serve(t, []azurefunctions.Function{azurefunctions.ServiceBus("S", "q", h), azurefunctions.EventHubs("H", "h", h)})
+	st, b := post(t, srv.URL+"/S", string(fixture(t, "servicebus.json")))
+	reply(t, st, b)
+	st, b = post(t, srv.URL+"/H", `{"Data":{"events":["a"]},"Metadata":{"SequenceNumberArray":[1],"PopReceipt":"p"}}`)
+	reply(t, st, b)
+	if len(props) != 4 || props[0] != `{"tenant":"contoso"}` || props[3] != "p" {
+		t.Errorf("RequestFrom gave %q", props)
+	}
+	if _, ok := azurefunctions.RequestFrom(context.Background()); ok {
+		t.Error("RequestFrom outside an invocation")
+	}
+}
+
 func TestHTTPBindingPanicFails(t *testing.T) {
 	srv := serve(t, []azurefunctions.Function{azurefunctions.HTTP("P", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))})
 	if st, b := post(t, srv.URL+"/P", `{"Data":{"req":{"Url":"http://x/api/P","Method":"GET"}}}`); st != http.StatusInternalServerError {

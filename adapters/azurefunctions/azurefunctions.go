@@ -535,9 +535,23 @@ type slot struct {
 	reply     *event.Event
 	requestID string
 	logged    bool
+	req       *Request
 }
 
 type slotKey struct{}
+
+// RequestFrom returns the custom-handler payload of the invocation being
+// handled (every binding and metadata value, raw), for handlers that need
+// more than the CloudEvent carries: Service Bus application properties, a
+// queue message's PopReceipt, input bindings. ok is false outside an
+// invocation of an event function.
+func RequestFrom(ctx context.Context) (req Request, ok bool) {
+	s, _ := ctx.Value(slotKey{}).(*slot)
+	if s == nil || s.req == nil {
+		return Request{}, false
+	}
+	return *s.req, true
+}
 
 // captureWriter keeps httpserver's 204 (no reply: success) from the host,
 // which gets the response payload instead, and remembers the start of an
@@ -594,8 +608,11 @@ func (b *bound) decode(r *http.Request, body []byte) (event.Event, int, bool, er
 	if err != nil {
 		return event.Event{}, 0, false, err
 	}
-	if s, ok := r.Context().Value(slotKey{}).(*slot); ok && s.requestID == "" {
-		s.requestID = req.Sys().RandGuid
+	if s, ok := r.Context().Value(slotKey{}).(*slot); ok {
+		s.req = &req
+		if s.requestID == "" {
+			s.requestID = req.Sys().RandGuid
+		}
 	}
 	var e event.Event
 	var n int
@@ -767,7 +784,7 @@ func (b *bound) serveBatch(w http.ResponseWriter, r *http.Request) {
 	if d, ok := ctx.Deadline(); ok {
 		inv.Deadline = d
 	}
-	ctx = handler.WithInvocation(ctx, inv)
+	ctx = handler.WithInvocation(context.WithValue(ctx, slotKey{}, &slot{req: &req}), inv)
 	var replies []json.RawMessage
 	for _, e := range evs {
 		reply, err := b.call(ctx, e)

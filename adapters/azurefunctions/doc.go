@@ -60,6 +60,10 @@
 //	Timer          <source>@<sys.UtcNow>       WithSource, default as above  azure.functions.timer.fired / – /          –
 //	                                                                         sys.UtcNow; data: the timer JSON
 //
+// The whole payload stays reachable: RequestFrom(ctx) gives a handler the
+// invocation's Request (every binding and metadata value, raw, with the
+// MetaString, MetaInt and MetaTime accessors).
+//
 // A reply's data becomes the ReturnValue ($return), or the output binding
 // named by WithOutput: JSON as JSON, text as a string, bytes in base64.
 // For an Event Hubs batch, the replies are a JSON array.

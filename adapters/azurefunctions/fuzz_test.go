@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -186,6 +188,39 @@ func FuzzParseRequest(f *testing.F) {
 					t.Fatalf("member %q = %s, encoding/json gives %s", k, got[k], v)
 				}
 			}
+		}
+	})
+}
+
+// FuzzServeHTTP: any payload posted to any function of the app is
+// answered 200 with a response payload, or 4xx/5xx with a problem
+// document; nothing panics.
+func FuzzServeHTTP(f *testing.F) {
+	fns := appFunctions()
+	for _, n := range []string{"eventgrid-cloudevent.json", "queue-double.json", "servicebus.json", "eventhubs.json", "blob.json", "timer.json", "http.json"} {
+		for i := range fns {
+			f.Add(uint8(i), fixture(f, n))
+		}
+	}
+	h := azurefunctions.New(fns, quiet)
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		fn := fns[int(which)%len(fns)]
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/"+fn.Name(), bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(w, r)
+		switch {
+		case w.Code == http.StatusOK:
+			var resp azurefunctions.Response
+			if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || resp.Outputs == nil || resp.Logs == nil {
+				t.Fatalf("200 without a response payload: %v: %s", err, w.Body.Bytes())
+			}
+		case w.Code >= 400:
+			if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("%d with %s: %s", w.Code, ct, w.Body.Bytes())
+			}
+		default:
+			t.Fatalf("status %d", w.Code)
 		}
 	})
 }
