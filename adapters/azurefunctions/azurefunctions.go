@@ -345,7 +345,10 @@ func WithDeadLetter(p events.Publisher) Option {
 }
 
 // WithRoutePrefix sets the route prefix of forwarded HTTP requests
-// (host.json extensions.http.routePrefix); the default is "api".
+// (host.json extensions.http.routePrefix); the default is "api". With an
+// empty prefix, paths of one segment that name a function (/<FunctionName>)
+// are taken as the host's invocations, never as forwarded requests: give
+// such HTTP functions a route of their own.
 func WithRoutePrefix(prefix string) Option {
 	return func(c *config) { c.routePrefix = strings.Trim(prefix, "/") }
 }
