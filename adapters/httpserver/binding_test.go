@@ -187,4 +187,7 @@ func TestOuterInvocationIsKept(t *testing.T) {
 	if inv.Platform != handler.PlatformAWSLambda || inv.RequestID != "lambda-req" || inv.Function == "" || !inv.Sync {
 		t.Fatalf("invocation %+v", inv)
 	}
+	if inv.ColdStart {
+		t.Fatal("httpserver called its first request a cold start though the outer adapter said the process is warm")
+	}
 }

@@ -100,7 +100,8 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 	}
 	// An adapter in front (Lambda behind API Gateway) may have described
 	// the invocation already: keep what it said.
-	if outer, ok := handler.InvocationFrom(ctx); ok {
+	outer, hasOuter := handler.InvocationFrom(ctx)
+	if hasOuter {
 		generated := in.inv.IDGenerated
 		in.inv = outer
 		in.inv.IDGenerated = generated
@@ -115,7 +116,8 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 	if d, ok := ctx.Deadline(); ok {
 		in.inv.Deadline = d
 	}
-	if !a.served.Load() && !in.inv.ColdStart {
+	// The outer adapter knows whether the process is warm.
+	if !hasOuter && !a.served.Load() {
 		in.inv.ColdStart = a.served.CompareAndSwap(false, true)
 	}
 	return handler.WithInvocation(ctx, &in.inv), cancel
