@@ -37,9 +37,15 @@ type published struct {
 }
 
 func newBatchServer(t testing.TB) *batchServer {
+	s := startBatchServer()
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// startBatchServer starts a server on 127.0.0.1; close it with s.srv.Close.
+func startBatchServer() *batchServer {
 	s := &batchServer{topics: map[string]bool{}, max: 256 << 10}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.srv.Close)
 	return s
 }
 

@@ -32,6 +32,9 @@ var families = map[string][]string{
 	"xmod":    {"golang.org/x/mod"},
 	// The CloudEvents SDK's HTTP protocol (its client side) logs with zap.
 	"cloudevents-http": {"go.uber.org/"},
+	// Google's Pub/Sub client (gRPC, auth, OpenCensus/OpenTelemetry instrumentation).
+	"gcpubsub": {"cloud.google.com/go", "github.com/googleapis/", "google.golang.org/", "golang.org/x/", "go.opencensus.io",
+		"go.opentelemetry.io/", "github.com/google/s2a-go", "github.com/felixge/httpsnoop", "github.com/go-logr/", "github.com/cespare/xxhash"},
 }
 
 // rule is what one package (relative to the module) may link: third-party
@@ -91,6 +94,8 @@ var rules = map[string]rule{
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "eventbridge", awsService + "dynamodb"}},
 	"events/eventbridgepub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "sns", awsService + "dynamodb"}},
+	"events/pubsubpub": {families: []string{"cloudevents", "validator", "breaker", "gcpubsub"}, fnkit: []string{"handler", "events"},
+		forbid: []string{sdkClient, "github.com/aws/"}},
 	"adapters/cloudfunctions": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
 	"adapters/knative":        {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	"adapters/azurefunctions": {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
@@ -110,6 +115,10 @@ var rules = map[string]rule{
 	"examples/saga": {families: []string{"cloudevents", "validator", "bolt", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
 		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
 		forbid: []string{"github.com/redis/", "github.com/jackc/", awsService + "dynamodb", awsService + "sqs", awsService + "sns"}},
+	// The scheduled job: the embedded store and every adapter; no AWS SDK, Redis or pgx.
+	"examples/scheduled-job": {families: []string{"cloudevents", "validator", "bolt", "breaker", "otel", "backoff", "lambda", "ffgo"},
+		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
+		forbid: []string{"github.com/redis/", "github.com/jackc/", "github.com/aws/aws-sdk-go-v2"}},
 	"adapters/platform": {families: []string{"cloudevents", "validator", "lambda", "ffgo", "breaker", "backoff"},
 		fnkit: []string{"handler", "adapters", "events"}},
 	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod"}, fnkit: []string{"examples"}},
