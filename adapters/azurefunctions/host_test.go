@@ -70,6 +70,8 @@ func echo(ctx context.Context, e event.Event) (*event.Event, error) {
 		return nil, errors.New("database down")
 	case strings.Contains(d, "panic"):
 		panic("boom")
+	case strings.Contains(d, "sleep"):
+		time.Sleep(700 * time.Millisecond)
 	}
 	if !utf8.ValidString(d) {
 		d = "base64:" + base64.StdEncoding.EncodeToString(e.Data())
@@ -158,6 +160,8 @@ type host struct {
 	base   string
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
+	once   sync.Once
+	exit   error
 }
 
 // lockedBuffer is a bytes.Buffer safe for the writer goroutine of
@@ -189,28 +193,20 @@ func freePort(t testing.TB) string {
 	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 }
 
-func startHost(t *testing.T) *host {
+func startHost(t *testing.T, env ...string) *host {
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=1", azurefunctions.EnvPort+"="+port, "FNKIT_DRAIN_DELAY=0", "FNKIT_GRACE_PERIOD=2s")
+	cmd.Env = append(cmd.Env, env...)
 	h := &host{base: "http://127.0.0.1:" + port, cmd: cmd, stderr: &lockedBuffer{}}
 	cmd.Stderr = h.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("custom handler exited with %v; stderr:\n%s", err, h.stderr)
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("custom handler did not stop after SIGTERM")
+		if err := h.stop(); err != nil {
+			t.Errorf("custom handler: %v; stderr:\n%s", err, h.stderr)
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -227,6 +223,22 @@ func startHost(t *testing.T) *host {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// stop sends SIGTERM once and waits for the exit.
+func (h *host) stop() error {
+	h.once.Do(func() {
+		_ = h.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- h.cmd.Wait() }()
+		select {
+		case h.exit = <-done:
+		case <-time.After(10 * time.Second):
+			_ = h.cmd.Process.Kill()
+			h.exit = errors.New("did not stop within 10 s of SIGTERM")
+		}
+	})
+	return h.exit
 }
 
 // invoke posts body to /<function> as the host does.
@@ -492,4 +504,40 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestHostDrainOnSIGTERM: when the host stops the custom handler, GET /
+// answers 503 during the drain, the invocation in flight completes, and
+// the process exits 0.
+func TestHostDrainOnSIGTERM(t *testing.T) {
+	h := startHost(t, "FNKIT_DRAIN_DELAY=1s")
+	type result struct {
+		status int
+		body   []byte
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, b := h.invoke(t, "OnQueue", []byte(`{"Data":{"message":"sleep"},"Metadata":{"Id":"slow-1"}}`))
+		done <- result{st, b}
+	}()
+	time.Sleep(150 * time.Millisecond)
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.stop() }()
+	saw503 := false
+	for deadline := time.Now().Add(900 * time.Millisecond); time.Now().Before(deadline) && !saw503; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(h.base + "/"); err == nil {
+			resp.Body.Close()
+			saw503 = resp.StatusCode == http.StatusServiceUnavailable
+		}
+	}
+	if !saw503 {
+		t.Error("GET / never answered 503 during the drain")
+	}
+	r := <-done
+	if s := echoed(t, r.status, r.body); s.ID != "slow-1" {
+		t.Errorf("in-flight invocation: %+v", s)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("exit: %v; stderr:\n%s", err, h.stderr)
+	}
 }
