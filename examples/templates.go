@@ -5,9 +5,12 @@
 //	hello             the smallest function: a typed handler over HTTP
 //	orders            an HTTP API with idempotent creates over any state store
 //	storage-consumer  reacts to an uploaded object and publishes a follow-up event,
-//	                  unchanged on Cloud Functions, Knative and plain HTTP
+//	                  unchanged on Lambda, Cloud Functions, Knative and plain HTTP
+//	sqs-worker        an SQS worker on Lambda with partial batch failures (queue-worker)
 //	saga              an order workflow across event handlers, with compensation
 //	                  on failure, driven by events and state
+//	scheduled-job     a nightly job over a state store, idempotent per tick, on
+//	                  EventBridge schedules, Cloud Scheduler and PingSource
 package examples
 
 import "embed"
@@ -15,5 +18,5 @@ import "embed"
 // Templates holds the sources of the examples, each under its directory
 // name.
 //
-//go:embed hello orders storage-consumer saga
+//go:embed hello orders storage-consumer sqs-worker saga scheduled-job
 var Templates embed.FS

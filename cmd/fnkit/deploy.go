@@ -17,18 +17,20 @@ const (
 	triggerStorage  trigger = "storage"  // object created in a bucket
 	triggerEvents   trigger = "events"   // events on a bus it also publishes to (EventBridge, a Knative Broker)
 	triggerSchedule trigger = "schedule" // a timer (EventBridge schedule, Cloud Scheduler, PingSource)
+	triggerQueue    trigger = "queue"    // messages from a queue, in batches (SQS)
 )
 
 // deployment is what the descriptors of a scaffold need.
 type deployment struct {
-	Name     string  // the function's name (a DNS label)
-	Module   string  // its module path (ko builds the image from it)
-	Ready    string  // readiness probe path
-	Live     string  // liveness probe path
-	Target   string  // FUNCTION_TARGET on Cloud Functions
-	Trigger  trigger // how it is invoked
-	Lambda   bool    // its main runs on Lambda (through adapters/platform)
-	CloudFns bool    // its main runs on Cloud Functions
+	Name      string  // the function's name (a DNS label)
+	Module    string  // its module path (ko builds the image from it)
+	Ready     string  // readiness probe path
+	Live      string  // liveness probe path
+	Target    string  // FUNCTION_TARGET on Cloud Functions
+	Trigger   trigger // how it is invoked
+	Lambda    bool    // its main runs on Lambda (through adapters/platform)
+	NoKnative bool    // its main does not serve HTTP (a Lambda-only worker)
+	CloudFns  bool    // its main runs on Cloud Functions
 }
 
 // descriptors are written under deploy/ of a scaffold.
@@ -39,7 +41,7 @@ var descriptors = []struct {
 }{
 	{"deploy/aws/template.yaml", func(d deployment) bool { return d.Lambda }, template.Must(template.New("sam").Parse(samTemplate))},
 	{"deploy/gcp/deploy.sh", func(d deployment) bool { return d.CloudFns }, template.Must(template.New("gcloud").Parse(gcloudScript))},
-	{"deploy/knative/service.yaml", func(deployment) bool { return true }, template.Must(template.New("kn").Parse(knativeService))},
+	{"deploy/knative/service.yaml", func(d deployment) bool { return !d.NoKnative }, template.Must(template.New("kn").Parse(knativeService))},
 }
 
 // writeDescriptors writes the deployment descriptors of d into dir.
@@ -82,6 +84,16 @@ Resources:
     Type: AWS::Events::EventBus
     Properties:
       Name: !Sub "${AWS::StackName}-events"
+{{- else if eq .Trigger "queue"}}
+  DeadLetters:
+    Type: AWS::SQS::Queue
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 180
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt DeadLetters.Arn
+        maxReceiveCount: 5
 {{- end}}
   Function:
     Type: AWS::Serverless::Function
@@ -128,7 +140,14 @@ Resources:
           Type: Schedule
           Properties:
             Schedule: cron(0 3 * * ? *)
-            Description: {{.Name}}, nightly at 03:00 UTC
+            Description: runs {{.Name}} nightly at 03:00 UTC
+{{- else if eq .Trigger "queue"}}
+        Messages:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Queue.Arn
+            BatchSize: 10
+            FunctionResponseTypes: [ReportBatchItemFailures]
 {{- end}}
 {{- if eq .Trigger "http"}}
 
@@ -159,12 +178,12 @@ gcloud functions deploy {{.Name}} \
 {{- else if eq .Trigger "schedule"}}
   --trigger-topic="${TOPIC:-{{.Name}}-ticks}"
 # Cloud Scheduler publishes a tick to the topic nightly at 03:00 UTC.
-gcloud scheduler jobs create pubsub {{.Name}}-nightly \
+gcloud scheduler jobs create pubsub {{.Name}}-schedule \
   --location="${REGION:-europe-west1}" \
   --schedule="0 3 * * *" --time-zone=UTC \
   --topic="${TOPIC:-{{.Name}}-ticks}" \
   --message-body='{}' \
-  || gcloud scheduler jobs update pubsub {{.Name}}-nightly \
+  || gcloud scheduler jobs update pubsub {{.Name}}-schedule \
   --location="${REGION:-europe-west1}" \
   --schedule="0 3 * * *" --time-zone=UTC \
   --topic="${TOPIC:-{{.Name}}-ticks}" \
@@ -243,7 +262,7 @@ spec:
 apiVersion: sources.knative.dev/v1
 kind: PingSource
 metadata:
-  name: {{.Name}}-nightly
+  name: {{.Name}}-schedule
 spec:
   schedule: "0 3 * * *"
   timezone: UTC

@@ -48,10 +48,14 @@ var templates = map[string]scaffoldTemplate{
 		deployment{Trigger: triggerHTTP, Ready: "/healthz", Live: "/healthz"}},
 	"http-api": {"orders", "an HTTP API with idempotent creates over any state store; Lambda, Cloud Functions, Knative", []string{"idempotency_test.go"},
 		deployment{Trigger: triggerHTTP, Target: "Orders", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
+	"queue-worker": {"sqs-worker", "an SQS worker on Lambda: partial batch failures, idempotency, Step Functions errorTypes", nil,
+		deployment{Trigger: triggerQueue, Lambda: true, NoKnative: true}},
 	"storage-consumer": {"storage-consumer", "reacts to an uploaded object (S3, Cloud Storage) and publishes a follow-up event", nil,
 		deployment{Trigger: triggerStorage, Target: "OnUpload", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 	"saga": {"saga", "an order workflow across event handlers with compensation on failure, on state and an event bus", nil,
 		deployment{Trigger: triggerEvents, Target: "Saga", Lambda: true, Ready: "/readyz", Live: "/livez"}},
+	"scheduled-job": {"scheduled-job", "a nightly job over a state store, idempotent per tick (EventBridge schedule, Cloud Scheduler, PingSource)", nil,
+		deployment{Trigger: triggerSchedule, Target: "NightlyJob", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 }
 
 const fnkitModule = "github.com/fnkit/fnkit"
