@@ -110,4 +110,3 @@ func wantSameEvents(t *testing.T, got, sent []event.Event) {
 		}
 	}
 }
-
