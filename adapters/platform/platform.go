@@ -2,12 +2,14 @@
 // the adapter from the environment the platform sets, log which one they
 // chose and why, and serve.
 //
-//	AWS_LAMBDA_RUNTIME_API set   AWS Lambda          adapters/awslambda
-//	FUNCTION_TARGET set          Cloud Functions     adapters/cloudfunctions
-//	K_SERVICE set                Knative, Cloud Run  adapters/knative
-//	otherwise                    local               adapters/httpserver on $HOST:$PORT (default :8080)
+//	AWS_LAMBDA_RUNTIME_API set        AWS Lambda          adapters/awslambda
+//	FUNCTIONS_CUSTOMHANDLER_PORT set  Azure Functions     adapters/azurefunctions (the functions of WithAzureFunctions)
+//	FUNCTION_TARGET set               Cloud Functions     adapters/cloudfunctions
+//	K_SERVICE set                     Knative, Cloud Run  adapters/knative
+//	otherwise                         local               adapters/httpserver on $HOST:$PORT (default :8080)
 //
-// FNKIT_PLATFORM (lambda, cloudfunctions, knative or local), or the
+// FNKIT_PLATFORM (lambda, azurefunctions, cloudfunctions, knative or
+// local), or the
 // WithPlatform option, forces a choice. The same handler then runs
 // unchanged on each: event handlers (Run) behind every trigger of the
 // platform, http.Handlers (RunHTTP) behind its HTTP front end (API
@@ -21,6 +23,7 @@ package platform
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -28,6 +31,7 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
+	"github.com/fnkit/fnkit/adapters/azurefunctions"
 	"github.com/fnkit/fnkit/adapters/cloudfunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/knative"
@@ -40,6 +44,7 @@ type Platform string
 // The platforms Run recognises.
 const (
 	Lambda         Platform = "lambda"
+	Azure          Platform = "azurefunctions"
 	CloudFunctions Platform = "cloudfunctions"
 	Knative        Platform = "knative"
 	Local          Platform = "local"
@@ -57,20 +62,22 @@ const DefaultFunctionName = "Function"
 func Detect(getenv func(string) string) (Platform, string, error) {
 	if forced := getenv(EnvPlatform); forced != "" {
 		switch p := Platform(forced); p {
-		case Lambda, CloudFunctions, Knative, Local:
+		case Lambda, Azure, CloudFunctions, Knative, Local:
 			return p, EnvPlatform + "=" + forced, nil
 		}
-		return "", "", fmt.Errorf("platform: %s=%q: want lambda, cloudfunctions, knative or local", EnvPlatform, forced)
+		return "", "", fmt.Errorf("platform: %s=%q: want lambda, azurefunctions, cloudfunctions, knative or local", EnvPlatform, forced)
 	}
 	switch {
 	case getenv("AWS_LAMBDA_RUNTIME_API") != "":
 		return Lambda, "AWS_LAMBDA_RUNTIME_API is set", nil
+	case getenv(azurefunctions.EnvPort) != "":
+		return Azure, azurefunctions.EnvPort + " is set", nil
 	case getenv("FUNCTION_TARGET") != "":
 		return CloudFunctions, "FUNCTION_TARGET is set", nil
 	case getenv("K_SERVICE") != "":
 		return Knative, "K_SERVICE is set", nil
 	}
-	return Local, "no platform variable is set (AWS_LAMBDA_RUNTIME_API, FUNCTION_TARGET, K_SERVICE)", nil
+	return Local, "no platform variable is set (AWS_LAMBDA_RUNTIME_API, " + azurefunctions.EnvPort + ", FUNCTION_TARGET, K_SERVICE)", nil
 }
 
 // Option configures Run and RunHTTP.
@@ -83,6 +90,8 @@ type config struct {
 	lambda   []awslambda.Option
 	cloudfn  []cloudfunctions.Option
 	knative  []knative.Option
+	azureFns []azurefunctions.Function
+	azure    []azurefunctions.Option
 	http     []httpserver.Option
 	server   []httpserver.ServerOption
 }
@@ -90,7 +99,7 @@ type config struct {
 // WithPlatform forces the platform, ahead of FNKIT_PLATFORM.
 func WithPlatform(p Platform) Option {
 	switch p {
-	case Lambda, CloudFunctions, Knative, Local:
+	case Lambda, Azure, CloudFunctions, Knative, Local:
 	default:
 		panic(fmt.Sprintf("platform: WithPlatform(%q): unknown platform", p))
 	}
@@ -121,6 +130,20 @@ func WithCloudFunctionsOptions(opts ...cloudfunctions.Option) Option {
 // WithKnativeOptions passes options to adapters/knative.
 func WithKnativeOptions(opts ...knative.Option) Option {
 	return func(c *config) { c.knative = append(c.knative, opts...) }
+}
+
+// WithAzureFunctions gives the functions of an Azure Functions app, each
+// with its trigger binding (azurefunctions.StorageQueue, EventGrid, HTTP,
+// …): on Azure, Run and RunHTTP serve these, since the Functions host
+// invokes a custom handler per function name and binding. Elsewhere they
+// are ignored.
+func WithAzureFunctions(fns ...azurefunctions.Function) Option {
+	return func(c *config) { c.azureFns = append(c.azureFns, fns...) }
+}
+
+// WithAzureOptions passes options to adapters/azurefunctions.
+func WithAzureOptions(opts ...azurefunctions.Option) Option {
+	return func(c *config) { c.azure = append(c.azure, opts...) }
 }
 
 // WithHTTPOptions passes options to httpserver.New in local runs.
@@ -172,6 +195,8 @@ func Run(ctx context.Context, h handler.Handler, opts ...Option) error {
 	switch p {
 	case Lambda:
 		return awslambda.New(h, c.lambda...).Start()
+	case Azure:
+		return c.runAzure(ctx)
 	case CloudFunctions:
 		cfg := cloudfunctions.ConfigFromEnv()
 		fn := cloudfunctions.CloudEvent(cmp.Or(cfg.Target, DefaultFunctionName), h, c.cloudfn...)
@@ -196,6 +221,8 @@ func RunHTTP(ctx context.Context, h http.Handler, opts ...Option) error {
 	switch p {
 	case Lambda:
 		return awslambda.NewHTTP(h, c.lambda...).Start()
+	case Azure:
+		return c.runAzure(ctx)
 	case CloudFunctions:
 		cfg := cloudfunctions.ConfigFromEnv()
 		return cloudfunctions.Start(ctx, cfg, cloudfunctions.HTTP(cmp.Or(cfg.Target, DefaultFunctionName), h))
@@ -207,6 +234,24 @@ func RunHTTP(ctx context.Context, h http.Handler, opts ...Option) error {
 		return knative.ListenAndServeHTTP(ctx, cfg, h, append([]httpserver.ServerOption{httpserver.WithServerLogger(c.logger)}, c.server...)...)
 	}
 	return c.local(ctx, h)
+}
+
+// ErrNoAzureFunctions is returned on Azure Functions without
+// WithAzureFunctions: the host invokes functions by name and binding, which
+// a single handler does not say.
+var ErrNoAzureFunctions = errors.New("platform: on Azure Functions, name the functions and their bindings with WithAzureFunctions")
+
+// runAzure serves the Azure functions as a custom handler.
+func (c *config) runAzure(ctx context.Context) error {
+	if len(c.azureFns) == 0 {
+		return ErrNoAzureFunctions
+	}
+	cfg, err := azurefunctions.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	opts := append([]azurefunctions.Option{azurefunctions.WithLogger(c.logger), azurefunctions.WithServerOptions(c.server...)}, c.azure...)
+	return azurefunctions.ListenAndServe(ctx, cfg, c.azureFns, opts...)
 }
 
 // local serves h on $HOST:$PORT (default all interfaces, port 8080) with

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/fnkit/fnkit/adapters/azurefunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/handler"
 )
@@ -78,6 +80,7 @@ func TestDetect(t *testing.T) {
 		{map[string]string{"PORT": "8080"}, Local, "no platform variable"},
 		{map[string]string{"K_SERVICE": "fn", EnvPlatform: "local"}, Local, EnvPlatform},
 		{map[string]string{EnvPlatform: "lambda"}, Lambda, EnvPlatform},
+		{map[string]string{"FUNCTIONS_CUSTOMHANDLER_PORT": "3000", "PORT": "8080"}, Azure, "FUNCTIONS_CUSTOMHANDLER_PORT"},
 	}
 	for _, tt := range tests {
 		p, why, err := Detect(func(k string) string { return tt.env[k] })
@@ -301,4 +304,41 @@ func newRuntimeAPI(t *testing.T, payload string) *runtimeAPI {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { close(stop); _ = srv.Close() })
 	return api
+}
+
+// TestRunAzure: on Azure Functions the app's functions are served as a
+// custom handler on FUNCTIONS_CUSTOMHANDLER_PORT; without them Run says
+// what is missing.
+func TestRunAzure(t *testing.T) {
+	if err := Run(context.Background(), echo(), WithPlatform(Azure), WithLogger(slog.New(slog.DiscardHandler))); !errors.Is(err, ErrNoAzureFunctions) {
+		t.Fatalf("without functions: %v", err)
+	}
+	port := freePort(t)
+	t.Setenv(azurefunctions.EnvPort, port)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, echo(), WithPlatform(Azure), WithLogger(slog.New(slog.DiscardHandler)),
+			WithAzureFunctions(azurefunctions.StorageQueue("OnQueue", "orders", echo())),
+			WithServerOptions(httpserver.WithDrainDelay(0)))
+	}()
+	base := "http://127.0.0.1:" + port
+	waitUp(t, base+"/")
+	body, err := os.ReadFile("../azurefunctions/testdata/queue.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(base+"/OnQueue", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Outputs") {
+		t.Fatalf("invocation: %d %s", resp.StatusCode, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
 }
