@@ -11,6 +11,7 @@ const (
 	PlatformAWSLambda      = "aws-lambda"
 	PlatformCloudFunctions = "gcp-cloud-functions"
 	PlatformKnative        = "knative"
+	PlatformAzureFunctions = "azure-functions"
 	PlatformTest           = "test"
 )
 

@@ -25,7 +25,7 @@ import (
 
 // Platform is the name in handler.Invocation.Platform of invocations
 // served by this adapter.
-const Platform = "azure-functions"
+const Platform = handler.PlatformAzureFunctions
 
 // EnvPort is the variable in which the Functions host gives the port.
 const EnvPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
