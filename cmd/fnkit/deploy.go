@@ -175,6 +175,9 @@ gcloud functions deploy {{.Name}} \
 {{- else if eq .Trigger "storage"}}
   --trigger-event-filters="type=google.cloud.storage.object.v1.finalized" \
   --trigger-event-filters="bucket=${BUCKET:?set BUCKET to the bucket to watch}"
+{{- else if eq .Trigger "events"}}
+  --trigger-topic="${TOPIC:-{{.Name}}-events}" \
+  --set-env-vars="SAGA_PUBSUB_TOPIC=${TOPIC:-{{.Name}}-events},GOOGLE_CLOUD_PROJECT=$(gcloud config get-value project)"
 {{- else if eq .Trigger "schedule"}}
   --trigger-topic="${TOPIC:-{{.Name}}-ticks}"
 # Cloud Scheduler publishes a tick to the topic nightly at 03:00 UTC.

@@ -75,7 +75,7 @@ func TestScheduleAndEventsDescriptors(t *testing.T) {
 
 	ev := t.TempDir()
 	if err := writeDescriptors(ev, deployment{Name: "saga", Module: "example.com/saga", Ready: "/readyz", Live: "/livez",
-		Target: "Saga", Trigger: triggerEvents, Lambda: true}); err != nil {
+		Target: "Saga", Trigger: triggerEvents, Lambda: true, CloudFns: true}); err != nil {
 		t.Fatal(err)
 	}
 	sam = yamlDocs(t, filepath.Join(ev, "deploy/aws/template.yaml"))
@@ -92,7 +92,11 @@ func TestScheduleAndEventsDescriptors(t *testing.T) {
 		kn[2]["kind"] != "SinkBinding" || dig(kn[2], "spec", "sink", "ref", "kind") != "Broker" {
 		t.Fatalf("knative: %v", kn)
 	}
-	if _, err := os.Stat(filepath.Join(ev, "deploy/gcp")); err == nil {
-		t.Fatal("the saga is not wired for Cloud Functions, yet got a gcloud script")
+	sh, err = os.ReadFile(filepath.Join(ev, "deploy/gcp/deploy.sh"))
+	if err != nil || !strings.Contains(string(sh), `--trigger-topic="${TOPIC:-saga-events}"`) || !strings.Contains(string(sh), "SAGA_PUBSUB_TOPIC=${TOPIC:-saga-events}") {
+		t.Fatalf("gcloud script: %v\n%s", err, sh)
+	}
+	if out, err := exec.Command("bash", "-n", filepath.Join(ev, "deploy/gcp/deploy.sh")).CombinedOutput(); err != nil {
+		t.Fatalf("the gcloud script is not valid shell: %v\n%s", err, out)
 	}
 }

@@ -53,7 +53,7 @@ var templates = map[string]scaffoldTemplate{
 	"storage-consumer": {"storage-consumer", "reacts to an uploaded object (S3, Cloud Storage) and publishes a follow-up event", nil,
 		deployment{Trigger: triggerStorage, Target: "OnUpload", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 	"saga": {"saga", "an order workflow across event handlers with compensation on failure, on state and an event bus", nil,
-		deployment{Trigger: triggerEvents, Target: "Saga", Lambda: true, Ready: "/readyz", Live: "/livez"}},
+		deployment{Trigger: triggerEvents, Target: "Saga", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 	"scheduled-job": {"scheduled-job", "a nightly job over a state store, idempotent per tick (EventBridge schedule, Cloud Scheduler, PingSource)", nil,
 		deployment{Trigger: triggerSchedule, Target: "NightlyJob", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
 }

@@ -10,14 +10,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"cloud.google.com/go/pubsub/v2"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/knative"
 	"github.com/fnkit/fnkit/adapters/platform"
 	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/events/eventbridgepub"
+	"github.com/fnkit/fnkit/events/pubsubpub"
 	"github.com/fnkit/fnkit/handler"
 	"github.com/fnkit/fnkit/idempotency"
 	"github.com/fnkit/fnkit/middleware"
@@ -41,12 +44,30 @@ func main() {
 func newHandler(store state.Store, pub events.Publisher, ports Ports, logger *slog.Logger) handler.Handler {
 	svc := NewService(store, pub, ports)
 	return handler.Chain(
+		// On Cloud Functions the saga's events come back through Pub/Sub
+		// as messagePublished events: the saga sees (and the idempotency
+		// middleware keys on) the event each message carries.
+		fromPubSub,
 		middleware.DefaultStack(middleware.WithLogger(logger)),
 		// A plain POST without an Idempotency-Key has no key: it goes
 		// through, and the saga's own state keeps a second order.placed
 		// for one order from starting it twice.
 		middleware.Idempotency(store, idempotency.WithScope("saga"), idempotency.WithPassThroughWithoutKey()),
 	)(svc.Handler())
+}
+
+// fromPubSub unwraps the CloudEvent a Pub/Sub message carries.
+func fromPubSub(next handler.Handler) handler.Handler {
+	return handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		if e.Type() != events.TypePubSubMessagePublished {
+			return next.Handle(ctx, e)
+		}
+		inner, err := pubsubpub.FromPush(e)
+		if err != nil {
+			return nil, handler.InvalidInputf("the Pub/Sub message does not carry a CloudEvent: %v", err)
+		}
+		return next.Handle(ctx, inner)
+	})
 }
 
 // run wires the saga from the environment and serves it with
@@ -57,6 +78,8 @@ func newHandler(store state.Store, pub events.Publisher, ports Ports, logger *sl
 //	K_SINK          publish to this CloudEvents broker (Knative SinkBinding)
 //	SAGA_EVENT_BUS  publish to this EventBridge bus (Lambda), with the AWS
 //	                SDK's usual configuration
+//	SAGA_PUBSUB_TOPIC  publish to this Pub/Sub topic (Cloud Functions), in
+//	                the project GOOGLE_CLOUD_PROJECT
 //	otherwise       an in-process Bus delivers each event back to the saga
 //
 // The steps act on an in-memory Shop (replace it with your services). A
@@ -100,11 +123,23 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 			return err
 		}
 		pub = p
+	case getenv("SAGA_PUBSUB_TOPIC") != "":
+		client, err := pubsub.NewClient(ctx, getenv("GOOGLE_CLOUD_PROJECT"))
+		if err != nil {
+			return fmt.Errorf("saga: pubsub client: %w", err)
+		}
+		defer client.Close()
+		p, err := pubsubpub.New(client, getenv("SAGA_PUBSUB_TOPIC"))
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		pub = p
 	default:
 		if p, _, _ := platform.Detect(getenv); p == platform.Lambda || p == platform.CloudFunctions {
 			// A frozen Lambda or Cloud Functions instance would never
 			// deliver what an in-process bus holds.
-			return fmt.Errorf("saga: on %s, set SAGA_EVENT_BUS or K_SINK: an in-process bus would lose events", p)
+			return fmt.Errorf("saga: on %s, set SAGA_EVENT_BUS, SAGA_PUBSUB_TOPIC or K_SINK: an in-process bus would lose events", p)
 		}
 		bus = NewBus()
 		pub = bus

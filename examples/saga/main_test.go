@@ -98,7 +98,7 @@ func TestRunRefusesAnInProcessBusOnLambda(t *testing.T) {
 	} {
 		t.Setenv("K_SINK", "")
 		err := run(context.Background(), func(k string) string { return env[k] }, quiet)
-		if err == nil || !strings.Contains(err.Error(), "set SAGA_EVENT_BUS or K_SINK") {
+		if err == nil || !strings.Contains(err.Error(), "set SAGA_EVENT_BUS, SAGA_PUBSUB_TOPIC or K_SINK") {
 			t.Fatalf("%v: %v", env, err)
 		}
 	}

@@ -14,8 +14,9 @@
 //	stock.released, stock.failed     → cancel order  → order.cancelled
 //
 // Each step publishes the next event through an events.Publisher: a broker
-// (K_SINK on Knative), an EventBridge bus (SAGA_EVENT_BUS on Lambda) or, for
-// local runs, an in-process Bus that delivers to the same handler.
+// (K_SINK on Knative), an EventBridge bus (SAGA_EVENT_BUS on Lambda), a
+// Pub/Sub topic (SAGA_PUBSUB_TOPIC on Cloud Functions) or, for local runs,
+// an in-process Bus that delivers to the same handler.
 //
 // The state of each order's saga is one record in a state.Store, moved on
 // by compare-and-swap: a step runs only from the status it expects, and

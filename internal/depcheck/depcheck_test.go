@@ -111,8 +111,8 @@ var rules = map[string]rule{
 	"internal/depcheck":         {},
 	"internal/doccheck":         {},
 	"internal/bench":            anything,
-	// The saga: the embedded store, the EventBridge publisher (its one AWS service client) and every adapter; never Redis or pgx.
-	"examples/saga": {families: []string{"cloudevents", "validator", "bolt", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
+	// The saga: the embedded store, the EventBridge and Pub/Sub publishers (one AWS service client) and every adapter; never Redis or pgx.
+	"examples/saga": {families: []string{"cloudevents", "validator", "bolt", "awssdk", "gcpubsub", "breaker", "otel", "backoff", "lambda", "ffgo"},
 		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
 		forbid: []string{"github.com/redis/", "github.com/jackc/", awsService + "dynamodb", awsService + "sqs", awsService + "sns"}},
 	// The scheduled job: the embedded store and every adapter; no AWS SDK, Redis or pgx.
