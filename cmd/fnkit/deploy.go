@@ -1,7 +1,10 @@
 package main
 
 import (
+	"net/http"
+
 	"fmt"
+	"github.com/fnkit/fnkit/adapters/azurefunctions"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +33,10 @@ type deployment struct {
 	Trigger   trigger // how it is invoked
 	Lambda    bool    // its main runs on Lambda (through adapters/platform)
 	NoKnative bool    // its main does not serve HTTP (a Lambda-only worker)
-	CloudFns  bool    // its main runs on Cloud Functions
+	// Azure lists the functions of its Azure Functions app (host.json and
+	// function.json are generated from them), nil if it does not run there.
+	Azure    func() (azurefunctions.HostConfig, []azurefunctions.Function)
+	CloudFns bool // its main runs on Cloud Functions
 }
 
 // descriptors are written under deploy/ of a scaffold.
@@ -63,6 +69,23 @@ func writeDescriptors(dir string, d deployment) error {
 			mode = 0o755
 		}
 		if err := os.WriteFile(path, []byte(b.String()), mode); err != nil {
+			return err
+		}
+	}
+	if d.Azure == nil {
+		return nil
+	}
+	host, fns := d.Azure()
+	files, err := azurefunctions.Files(host, fns...)
+	if err != nil {
+		return fmt.Errorf("writing the Azure Functions files: %w", err)
+	}
+	for name, b := range files {
+		path := filepath.Join(dir, "deploy", "azure", filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return err
 		}
 	}
@@ -298,4 +321,14 @@ func dnsLabel(s string) string {
 		name = "fn-" + name
 	}
 	return name
+}
+
+// ordersOnAzure is the http-api template's Azure Functions app: one HTTP
+// function for every path, the client's request forwarded (as
+// examples/orders' AzureFunction declares it), the binary named handler
+// (GOOS=linux go build -o deploy/azure/handler .).
+func ordersOnAzure() (azurefunctions.HostConfig, []azurefunctions.Function) {
+	return azurefunctions.HostConfig{Executable: "handler", Forwarding: true},
+		[]azurefunctions.Function{azurefunctions.HTTP("orders", http.NotFoundHandler(),
+			azurefunctions.WithRoute("{*path}"), azurefunctions.WithAuthLevel("anonymous"))}
 }

@@ -47,7 +47,7 @@ var templates = map[string]scaffoldTemplate{
 	"hello": {"hello", "the smallest function: a typed, validated handler over HTTP (Knative, Cloud Run, any container)", nil,
 		deployment{Trigger: triggerHTTP, Ready: "/healthz", Live: "/healthz"}},
 	"http-api": {"orders", "an HTTP API with idempotent creates over any state store; Lambda, Cloud Functions, Knative", []string{"idempotency_test.go"},
-		deployment{Trigger: triggerHTTP, Target: "Orders", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez"}},
+		deployment{Trigger: triggerHTTP, Target: "Orders", Lambda: true, CloudFns: true, Ready: "/readyz", Live: "/livez", Azure: ordersOnAzure}},
 	"queue-worker": {"sqs-worker", "an SQS worker on Lambda: partial batch failures, idempotency, Step Functions errorTypes", nil,
 		deployment{Trigger: triggerQueue, Lambda: true, NoKnative: true}},
 	"storage-consumer": {"storage-consumer", "reacts to an uploaded object (S3, Cloud Storage) and publishes a follow-up event", nil,

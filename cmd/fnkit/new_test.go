@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,6 +139,27 @@ func TestNewWritesDeploymentDescriptors(t *testing.T) {
 	api := filepath.Join(t.TempDir(), "api")
 	if code, _, errs := cli(t, "", "new", "--no-tidy", "--replace", root, "http-api", "example.com/acme/api", api); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var host struct {
+		CustomHandler struct {
+			Description struct {
+				DefaultExecutablePath string `json:"defaultExecutablePath"`
+			} `json:"description"`
+			EnableForwardingHTTPRequest bool `json:"enableForwardingHttpRequest"`
+		} `json:"customHandler"`
+	}
+	var fnJSON struct {
+		Bindings []map[string]any `json:"bindings"`
+	}
+	for path, v := range map[string]any{"deploy/azure/host.json": &host, "deploy/azure/orders/function.json": &fnJSON} {
+		b, err := os.ReadFile(filepath.Join(api, path))
+		if err != nil || json.Unmarshal(b, v) != nil {
+			t.Fatalf("%s: %v\n%s", path, err, b)
+		}
+	}
+	if host.CustomHandler.Description.DefaultExecutablePath != "handler" || !host.CustomHandler.EnableForwardingHTTPRequest ||
+		len(fnJSON.Bindings) == 0 || fnJSON.Bindings[0]["type"] != "httpTrigger" || fnJSON.Bindings[0]["route"] != "{*path}" {
+		t.Fatalf("Azure files: host %+v function %+v", host, fnJSON)
 	}
 	readYAML(t, filepath.Join(api, "deploy/aws/template.yaml"), &sam)
 	if sam.Resources["Function"].Properties.Events["Api"].Type != "HttpApi" {

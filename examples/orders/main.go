@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/fnkit/fnkit/adapters/azurefunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/platform"
 	"github.com/fnkit/fnkit/idempotency"
@@ -46,10 +47,22 @@ func mainErr(logger *slog.Logger) error {
 	}
 	defer closeStore()
 	// The same API behind API Gateway, ALB or a Function URL on Lambda,
-	// Cloud Functions HTTP, Knative / Cloud Run, or locally on $PORT
+	// Azure Functions, Cloud Functions HTTP, Knative / Cloud Run, or locally on $PORT
 	// (default 8080), chosen from the environment. Locally and on Knative
 	// it drains on SIGTERM (a second signal stops at once).
-	return platform.RunHTTP(ctx, newHTTPHandler(store, logger), platform.WithLogger(logger))
+	h := newHTTPHandler(store, logger)
+	return platform.RunHTTP(ctx, h, platform.WithLogger(logger),
+		// On Azure Functions (a custom handler with HTTP forwarding, as
+		// deploy/azure/host.json says), one HTTP function takes every path.
+		platform.WithAzureFunctions(AzureFunction(h)))
+}
+
+// AzureFunction is the API as the HTTP function of an Azure Functions app:
+// every path under Azure's /api prefix, anonymous, the client's request
+// forwarded (host.json enableForwardingHttpRequest), the prefix stripped
+// so the routes stay /orders/….
+func AzureFunction(h http.Handler) azurefunctions.Function {
+	return azurefunctions.HTTP("orders", http.StripPrefix("/api", h), azurefunctions.WithRoute("{*path}"), azurefunctions.WithAuthLevel("anonymous"))
 }
 
 // run serves the API on ln until ctx is done.

@@ -121,7 +121,7 @@ var rules = map[string]rule{
 		forbid: []string{"github.com/redis/", "github.com/jackc/", "github.com/aws/aws-sdk-go-v2"}},
 	"adapters/platform": {families: []string{"cloudevents", "validator", "lambda", "ffgo", "breaker", "backoff"},
 		fnkit: []string{"handler", "adapters", "events"}},
-	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod"}, fnkit: []string{"examples"}},
+	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod", "validator", "breaker", "backoff"}, fnkit: []string{"examples", "adapters", "events", "handler"}},
 	"examples":                  {},
 	"internal/bench/loadserver": anything,
 	// The cold-start programs: bare must stay net/http alone.
