@@ -156,8 +156,14 @@ func (d *drain) shutdown(ctx context.Context, srv *http.Server, ln *drainListene
 	}
 	cut := int64(0)
 	if err != nil {
+		// The grace period ended (or a second signal came): close what
+		// is left. Only requests still in a handler are cut off; idle or
+		// silent connections are not a failure.
 		cut = d.inflight.Load()
 		_ = srv.Close()
+		if cut == 0 {
+			err = nil
+		}
 	}
 	level := slog.LevelInfo
 	if cut > 0 {

@@ -169,12 +169,14 @@ func TestBinary(t *testing.T) {
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the command did not exit cleanly: %v", err)
-	}
+	// Read the log to its end (the process closing stderr) before Wait,
+	// which closes the pipe: lines still unread would be lost.
 	var log strings.Builder
 	for l := range lines {
 		log.WriteString(l + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the command did not exit cleanly: %v\n%s", err, log.String())
 	}
 	if !strings.Contains(log.String(), `"msg":"serving"`) || !strings.Contains(log.String(), `"msg":"drained"`) ||
 		!strings.Contains(log.String(), `"msg":"request"`) {
