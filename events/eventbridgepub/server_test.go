@@ -32,6 +32,7 @@ type server struct {
 	unsigned atomic.Int64
 	delay    atomic.Int64
 	next     atomic.Int64
+	requests atomic.Int64
 }
 
 func newServer(t testing.TB) *server {
@@ -73,6 +74,7 @@ func (s *server) fail(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func (s *server) serve(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
 	if d := s.delay.Load(); d > 0 {
 		time.Sleep(time.Duration(d))
 	}

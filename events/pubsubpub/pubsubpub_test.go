@@ -276,7 +276,7 @@ func TestClose(t *testing.T) {
 	p, _ := pubsubpub.New(c, topic, pubsubpub.WithPublishSettings(pubsub.PublishSettings{DelayThreshold: time.Minute, CountThreshold: 1000, ByteThreshold: 1e7, Timeout: time.Minute}))
 	done := make(chan error, 1)
 	go func() { done <- p.Publish(context.Background(), newEvent("buffered")) }()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // the batch is due in a minute: still buffered
 	if len(srv.Messages()) != 0 {
 		t.Fatal("the message was sent before its batch was due")
 	}

@@ -30,6 +30,7 @@ type batchServer struct {
 
 	unsigned atomic.Int64
 	delay    atomic.Int64
+	requests atomic.Int64
 }
 
 type published struct {
@@ -95,6 +96,7 @@ func xmlText(s string) string {
 }
 
 func (s *batchServer) serve(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
 	if d := s.delay.Load(); d > 0 {
 		time.Sleep(time.Duration(d))
 	}

@@ -414,7 +414,9 @@ func TestClose(t *testing.T) {
 	s.delay.Store(int64(200 * time.Millisecond))
 	done := make(chan error, 1)
 	go func() { done <- p.Publish(context.Background(), newEvent("in-flight")) }()
-	time.Sleep(50 * time.Millisecond)
+	for s.requests.Load() == 0 { // the call is in flight once the server has it
+		time.Sleep(time.Millisecond)
+	}
 	_ = p.Close()
 	select {
 	case err := <-done:
