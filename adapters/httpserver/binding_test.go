@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,5 +190,35 @@ func TestOuterInvocationIsKept(t *testing.T) {
 	}
 	if inv.ColdStart {
 		t.Fatal("httpserver called its first request a cold start though the outer adapter said the process is warm")
+	}
+}
+
+// TestWebhookHandshake: the CloudEvents webhook validation handshake,
+// opt-in by origin.
+func TestWebhookHandshake(t *testing.T) {
+	options := func(base, origin string) response {
+		h := map[string]string{}
+		if origin != "" {
+			h["WebHook-Request-Origin"] = origin
+		}
+		return do(t, base, request{method: http.MethodOptions, headers: h})
+	}
+	on := serve(t, New(&recorder{}, WithWebhookOrigins("120", "eventgrid.azure.net")))
+	if r := options(on, "eventgrid.azure.net"); r.status != 200 || r.header.Get("WebHook-Allowed-Origin") != "eventgrid.azure.net" || r.header.Get("WebHook-Allowed-Rate") != "120" {
+		t.Fatalf("allowed origin: %d %v", r.status, r.header)
+	}
+	if r := options(on, "evil.example"); r.status != http.StatusForbidden || r.header.Get("WebHook-Allowed-Origin") != "" {
+		t.Fatalf("other origin: %d %v", r.status, r.header)
+	}
+	if r := options(on, ""); r.status != http.StatusBadRequest || !strings.Contains(r.Problem(t).Detail, "WebHook-Request-Origin") {
+		t.Fatalf("no origin: %d %s", r.status, r.body)
+	}
+	anyOrigin := serve(t, New(&recorder{}, WithWebhookOrigins("", "*")))
+	if r := options(anyOrigin, "x.example"); r.status != 200 || r.header.Get("WebHook-Allowed-Rate") != "*" {
+		t.Fatalf("any origin: %d %v", r.status, r.header)
+	}
+	off := serve(t, New(&recorder{}))
+	if r := options(off, "eventgrid.azure.net"); r.status != http.StatusMethodNotAllowed {
+		t.Fatalf("off by default: %d", r.status)
 	}
 }

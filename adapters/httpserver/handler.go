@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -35,6 +36,10 @@ func New(h handler.Handler, opts ...Option) *Handler {
 // ServeHTTP decodes the request into one event (or a batch), calls the
 // handler, and writes the reply in the request's mode.
 func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions && len(a.cfg.origins) > 0 {
+		a.webhookHandshake(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		NewProblem(http.StatusMethodNotAllowed, "send events with POST, not "+r.Method).Write(w)
@@ -177,4 +182,24 @@ func (a *Handler) decodePlain(in *inbound, r *http.Request, body []byte) (event.
 		}
 	}
 	return decodePlain(in, r, body, &a.cfg, &a.source)
+}
+
+// webhookHandshake answers the CloudEvents webhook validation request.
+func (a *Handler) webhookHandshake(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("WebHook-Request-Origin")
+	if origin == "" {
+		w.Header().Set("Allow", "OPTIONS, POST")
+		NewProblem(http.StatusBadRequest, "an OPTIONS request must carry WebHook-Request-Origin (the CloudEvents webhook validation handshake)").Write(w)
+		return
+	}
+	for _, o := range a.cfg.origins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			w.Header().Set("WebHook-Allowed-Origin", origin)
+			w.Header().Set("WebHook-Allowed-Rate", a.cfg.rate)
+			w.Header().Set("Allow", "OPTIONS, POST")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	NewProblem(http.StatusForbidden, "deliveries from "+origin+" are not allowed").Write(w)
 }

@@ -32,6 +32,8 @@ type config struct {
 	logger    *slog.Logger
 	platform  string
 	decoders  []PlainDecoder
+	origins   []string // webhook origins allowed to deliver; "*" for any
+	rate      string   // WebHook-Allowed-Rate
 }
 
 func newConfig(opts []Option) config {
@@ -118,4 +120,23 @@ func WithPlainDecoder(d PlainDecoder) Option {
 		panic("httpserver: WithPlainDecoder(nil)")
 	}
 	return func(c *config) { c.decoders = append(c.decoders, d) }
+}
+
+// WithWebhookOrigins makes the handler answer the abuse-protection
+// handshake of the CloudEvents HTTP webhook specification (also what Azure
+// Event Grid sends to CloudEvents-schema subscriptions): an OPTIONS
+// request whose WebHook-Request-Origin is one of origins ("*" allows any)
+// is answered 200 with WebHook-Allowed-Origin and WebHook-Allowed-Rate
+// (rate; empty means "*", no limit). Other origins are answered 403. Off by
+// default: OPTIONS is then 405 like any method but POST.
+//
+// It panics without origins.
+func WithWebhookOrigins(rate string, origins ...string) Option {
+	if len(origins) == 0 {
+		panic("httpserver: WithWebhookOrigins needs at least one origin (\"*\" for any)")
+	}
+	if rate == "" {
+		rate = "*"
+	}
+	return func(c *config) { c.origins, c.rate = append([]string(nil), origins...), rate }
 }
