@@ -1,12 +1,16 @@
 package pubsubpub_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/fnkit/fnkit/adapters/knative"
 	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/events/publishertest"
 	"github.com/fnkit/fnkit/events/pubsubpub"
@@ -380,5 +385,61 @@ func TestFromMessageErrors(t *testing.T) {
 	other := newEvent("other")
 	if got, err := pubsubpub.FromPush(other); err != nil || got.ID() != "other" {
 		t.Errorf("FromPush of another type: %v %v", got, err)
+	}
+}
+
+// TestRoundTripKnative delivers the stored messages as a push
+// subscription does, over HTTP on 127.0.0.1, to fnkit's Knative/Cloud Run
+// adapter with Pub/Sub push decoding on; the handler unwraps the
+// messagePublished event with FromPush and gets the very same events.
+func TestRoundTripKnative(t *testing.T) {
+	srv, c, topic := fake(t)
+	p := newPublisher(t, c, topic)
+	full := newEvent("kn-full")
+	full.SetSubject("orders/9")
+	full.SetTime(time.Date(2026, 7, 8, 9, 10, 11, 120000000, time.UTC))
+	full.SetExtension("tenant", "acme")
+	raw := newEvent("kn-raw")
+	_ = raw.SetData("application/octet-stream", []byte{0, 1, 2, 0xff})
+	sent := []event.Event{full, raw}
+	if err := p.Publish(context.Background(), sent...); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []event.Event
+	h := knative.New(handler.Func(func(_ context.Context, e event.Event) (*event.Event, error) {
+		inner, err := pubsubpub.FromPush(e)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		got = append(got, inner)
+		mu.Unlock()
+		return nil, nil
+	}), knative.WithPubSubPush())
+	hs := httptest.NewServer(h)
+	defer hs.Close()
+	for _, m := range srv.Messages() {
+		body, _ := json.Marshal(map[string]any{
+			"message": map[string]any{"data": base64.StdEncoding.EncodeToString(m.Data), "attributes": m.Attributes,
+				"messageId": m.ID, "publishTime": m.PublishTime.Format(time.RFC3339Nano)},
+			"subscription": "projects/" + project + "/subscriptions/push",
+		})
+		resp, err := http.Post(hs.URL+"/"+topic, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("push answered %d", resp.StatusCode)
+		}
+	}
+	if len(got) != len(sent) {
+		t.Fatalf("handler got %d events, want %d", len(got), len(sent))
+	}
+	for i := range sent {
+		if !publishertest.Equal(got[i], sent[i]) {
+			t.Errorf("event %d:\n got %v\nwant %v", i, got[i], sent[i])
+		}
 	}
 }
