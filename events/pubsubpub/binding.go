@@ -58,40 +58,50 @@ func Attributes(e *event.Event) (map[string]string, bool) {
 func attributes(e *event.Event) (attrs map[string]string, ok bool, bad string) {
 	ext := e.Extensions()
 	attrs = make(map[string]string, 6+len(ext))
-	ok = true
-	set := func(k, v string) {
-		if len(k) > MaxAttributeKey || len(v) > MaxAttributeValue {
-			ok = false
-		}
-		if bad == "" && !utf8.ValidString(v) {
-			bad = k
-		}
-		attrs[k] = v
-	}
-	set(Prefix+"specversion", e.SpecVersion())
-	set(Prefix+"id", e.ID())
-	set(Prefix+"source", e.Source())
-	set(Prefix+"type", e.Type())
+	a := attrSet{attrs: attrs, ok: true}
+	a.set(Prefix+"specversion", e.SpecVersion())
+	a.set(Prefix+"id", e.ID())
+	a.set(Prefix+"source", e.Source())
+	a.set(Prefix+"type", e.Type())
 	if s := e.Subject(); s != "" {
-		set(Prefix+"subject", s)
+		a.set(Prefix+"subject", s)
 	}
 	if t := e.Time(); !t.IsZero() {
-		set(Prefix+"time", t.UTC().Format(time.RFC3339Nano))
+		a.set(Prefix+"time", t.UTC().Format(time.RFC3339Nano))
 	}
 	if s := e.DataSchema(); s != "" {
-		set(Prefix+"dataschema", s)
+		a.set(Prefix+"dataschema", s)
 	}
 	if ct := e.DataContentType(); ct != "" {
-		set(ContentType, ct)
+		a.set(ContentType, ct)
 	}
 	for k, v := range ext {
 		s, err := formatValue(v)
 		if err != nil {
 			return nil, false, ""
 		}
-		set(Prefix+k, s)
+		a.set(Prefix+k, s)
 	}
-	return attrs, ok && len(attrs) <= MaxAttributes, bad
+	return attrs, a.ok && len(attrs) <= MaxAttributes, a.bad
+}
+
+// attrSet adds attributes, noting whether they fit Pub/Sub's limits and
+// the first that is not UTF-8 (a struct, not a closure, so nothing
+// escapes to the heap).
+type attrSet struct {
+	attrs map[string]string
+	ok    bool
+	bad   string
+}
+
+func (a *attrSet) set(k, v string) {
+	if len(k) > MaxAttributeKey || len(v) > MaxAttributeValue {
+		a.ok = false
+	}
+	if a.bad == "" && !utf8.ValidString(v) {
+		a.bad = k
+	}
+	a.attrs[k] = v
 }
 
 func formatValue(v any) (string, error) { return types.Format(v) }
