@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/handler"
@@ -18,13 +19,39 @@ const (
 )
 
 // routes returns the API: POST /orders runs Create behind mw (the
-// idempotency middleware), GET /orders/{id} reads an order. Any HTTP
+// idempotency middleware), GET /orders/{id} reads an order, GET
+// /orders?limit=N&after=ID lists a page (the answer's "next" is the next
+// page's after). Any HTTP
 // client can call it; POST /orders also accepts CloudEvents.
 func routes(svc *Service, mw handler.Middleware, logger *slog.Logger) http.Handler {
 	create := mw(handler.Typed(svc.Create, handler.WithReplyType(ReplyType)))
 	mux := http.NewServeMux()
 	mux.Handle("POST /orders", httpserver.New(create,
 		httpserver.WithPlainType(CreatedType), httpserver.WithMaxBodyBytes(64<<10), httpserver.WithLogger(logger)))
+	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+		limit := DefaultPageSize
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				httpserver.NewProblem(http.StatusBadRequest, "limit "+strconv.Quote(v)+" is not a number").Write(w)
+				return
+			}
+			limit = n
+		}
+		orders, next, err := svc.List(r.Context(), r.URL.Query().Get("after"), limit)
+		if err != nil {
+			if handler.ClassOf(err) != handler.ClassInvalidInput {
+				logger.ErrorContext(r.Context(), "list orders", "error", err)
+			}
+			httpserver.WriteProblem(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(struct {
+			Orders []Order `json:"orders"`
+			Next   string  `json:"next,omitempty"`
+		}{orders, next})
+	})
 	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
 		o, err := svc.Get(r.Context(), r.PathValue("id"))
 		switch {

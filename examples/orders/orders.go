@@ -1,11 +1,13 @@
 // Command orders is an HTTP API backed by the state port: create an order
-// (safe to retry with an Idempotency-Key header) and get it by id.
+// (safe to retry with an Idempotency-Key header), get it by id, and list
+// orders a page at a time.
 //
 //	go run ./examples/orders
 //
 //	curl -i localhost:8080/orders -H 'Content-Type: application/json' \
 //	  -H 'Idempotency-Key: 3f7c' -d '{"customer":"ada@example.com","items":[{"sku":"tea","qty":2}]}'
 //	curl -i localhost:8080/orders/<id>
+//	curl -i 'localhost:8080/orders?limit=10&after=<id>'
 //
 // Locally it keeps state in an embedded bbolt file; ORDERS_STORE selects
 // memory, redis, postgres or dynamodb instead (see storeFromEnv).
@@ -61,8 +63,14 @@ func NewService(store state.Store, now func() time.Time, newID func() string) *S
 
 func orderKey(id string) string { return "orders/" + id }
 
+// indexKey holds the ids of all orders in creation order, for List. One
+// record keeps the example small; it holds some thousands of ids (a store's
+// item limit, e.g. DynamoDB's 400 KB): shard it by month for more.
+const indexKey = "orders-index"
+
 // Create stores a new order. Retries of one request are made safe by the
-// idempotency middleware in front of it, not here.
+// idempotency middleware in front of it, not here. The id goes into the
+// index first: if the order then fails to be saved, List skips the id.
 func (s *Service) Create(ctx context.Context, in CreateOrder) (Order, error) {
 	o := Order{ID: s.newID(), Customer: in.Customer, Items: in.Items, CreatedAt: s.now().UTC()}
 	for _, l := range in.Items {
@@ -71,6 +79,11 @@ func (s *Service) Create(ctx context.Context, in CreateOrder) (Order, error) {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return Order{}, fmt.Errorf("orders: encoding: %w", err)
+	}
+	if _, _, err := state.NewTyped[[]string](s.store).Update(ctx, indexKey, 0, func(ids []string, _ bool) ([]string, error) {
+		return append(ids, o.ID), nil
+	}); err != nil {
+		return Order{}, fmt.Errorf("orders: indexing %s: %w", o.ID, err)
 	}
 	if _, err := s.store.Create(ctx, orderKey(o.ID), b, 0); err != nil {
 		if errors.Is(err, state.ErrAlreadyExists) {
@@ -96,4 +109,57 @@ func (s *Service) Get(ctx context.Context, id string) (Order, error) {
 		return Order{}, fmt.Errorf("orders: decoding %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// Page limits of List.
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 100
+)
+
+// ErrBadPage is returned by List for a limit out of range or an unknown
+// cursor; it is invalid input.
+var ErrBadPage = errors.New("orders: bad page request")
+
+// List returns up to limit orders created after the order with id after
+// (from the first when after is empty), oldest first, and the cursor of the
+// next page ("" on the last one).
+func (s *Service) List(ctx context.Context, after string, limit int) ([]Order, string, error) {
+	if limit < 1 || limit > MaxPageSize {
+		return nil, "", handler.InvalidInput(fmt.Errorf("%w: limit %d is not between 1 and %d", ErrBadPage, limit, MaxPageSize))
+	}
+	ids, _, err := state.NewTyped[[]string](s.store).Get(ctx, indexKey)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, "", fmt.Errorf("orders: loading the index: %w", err)
+	}
+	start := 0
+	if after != "" {
+		start = -1
+		for i, id := range ids {
+			if id == after {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			return nil, "", handler.InvalidInput(fmt.Errorf("%w: no order %q to list after", ErrBadPage, after))
+		}
+	}
+	orders := make([]Order, 0, min(limit, len(ids)-start))
+	i := start
+	for ; i < len(ids) && len(orders) < limit; i++ {
+		o, err := s.Get(ctx, ids[i])
+		if errors.Is(err, ErrNotFound) {
+			continue // indexed, then not saved
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		orders = append(orders, o)
+	}
+	next := ""
+	if i < len(ids) && len(orders) > 0 {
+		next = orders[len(orders)-1].ID
+	}
+	return orders, next, nil
 }
