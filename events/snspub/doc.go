@@ -7,7 +7,9 @@
 // where fnkit's Lambda adapter (events.FromSNS) finds and unwraps it
 // whether SNS delivers to Lambda, HTTP or (as a notification or raw) SQS.
 // Data that is not JSON travels as data_base64, so every byte arrives
-// unchanged.
+// unchanged. Because the message is a JSON object, subscription filter
+// policies with FilterPolicyScope MessageBody can match on the event's
+// type, source, subject, extensions or JSON data.
 //
 // Publish sends the events in PublishBatch calls of up to ten messages
 // (WithBatchSize) and at most 256 KiB in total, one call after another so
