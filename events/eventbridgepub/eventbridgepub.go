@@ -145,7 +145,7 @@ func (p *Publisher) encode(i int, e *event.Event) (entry, error) {
 	if n := utf8.RuneCountInString(typ); n > MaxDetailType {
 		return entry{}, handler.Permanent(fmt.Errorf("%w: type of %d characters, more than the %d a detail-type may have", ErrInvalidEntry, n, MaxDetailType))
 	}
-	detail, err := structured(e)
+	detail, err := events.StructuredJSON(e)
 	if err != nil {
 		return entry{}, handler.Permanent(fmt.Errorf("eventbridgepub: encode event: %w", err))
 	}

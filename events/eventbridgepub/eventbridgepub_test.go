@@ -319,14 +319,20 @@ func TestNewAndClose(t *testing.T) {
 	for s.requests.Load() == 0 { // the call is in flight once the server has it
 		time.Sleep(time.Millisecond)
 	}
+	start := time.Now()
 	_ = p.Close()
+	// The server holds the call 200 ms: Close must have waited for it (the
+	// goroutine's send on done may come a moment after Close returns).
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Fatalf("Close returned after %v, before the Publish in flight", waited)
+	}
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatal(err)
 		}
-	default:
-		t.Fatal("Close returned before the Publish in flight")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the Publish in flight never returned")
 	}
 	if err := p.Publish(context.Background(), newEvent("late")); !errors.Is(err, eventbridgepub.ErrClosed) {
 		t.Errorf("after Close: %v", err)

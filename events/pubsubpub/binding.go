@@ -39,7 +39,7 @@ func Encode(e *event.Event) (*pubsub.Message, error) {
 	if ok {
 		return &pubsub.Message{Data: e.DataEncoded, Attributes: attrs}, nil
 	}
-	body, err := structured(e)
+	body, err := events.StructuredJSON(e)
 	if err != nil {
 		return nil, handler.Permanent(fmt.Errorf("pubsubpub: encode event: %w", err))
 	}

@@ -326,7 +326,7 @@ func (p *Publisher) encode(i int, e *event.Event) (entry, error) {
 	if err := events.CheckEvent(e); err != nil {
 		return entry{}, err
 	}
-	body, err := structured(e)
+	body, err := events.StructuredJSON(e)
 	if err != nil {
 		return entry{}, handler.Permanent(fmt.Errorf("sqspub: encode event: %w", err))
 	}

@@ -423,16 +423,22 @@ func TestClose(t *testing.T) {
 	for s.requests.Load() == 0 { // the call is in flight once the server has it
 		time.Sleep(time.Millisecond)
 	}
+	start := time.Now()
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// The server holds the call 200 ms: Close must have waited for it (the
+	// goroutine's send on done may come a moment after Close returns).
+	if waited := time.Since(start); waited < 100*time.Millisecond {
+		t.Fatalf("Close returned after %v, before the Publish in flight", waited)
 	}
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("the Publish in flight failed: %v", err)
 		}
-	default:
-		t.Fatal("Close returned before the Publish in flight")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the Publish in flight never returned")
 	}
 	s.delay.Store(0)
 	if got := ids(c.received(t)); !reflect.DeepEqual(got, []string{"in-flight"}) {

@@ -1,4 +1,4 @@
-package sqspub
+package events
 
 import (
 	"encoding/json"
@@ -8,13 +8,14 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 )
 
-// structured encodes e in CloudEvents structured mode (JSON). Data is
+// StructuredJSON encodes e in CloudEvents structured mode (JSON), as the
+// bus publishers put it on the wire: data is
 // written as JSON when the content type is JSON and the bytes are valid
 // JSON without surrounding space (whatever DataBase64 says: receivers get
 // the same bytes, and rules and filters can read them), as a string when
 // it is text that is valid UTF-8, and as data_base64 otherwise, so that
 // every byte survives the trip.
-func structured(e *event.Event) ([]byte, error) {
+func StructuredJSON(e *event.Event) ([]byte, error) {
 	out := event.Event{Context: e.Context, DataEncoded: e.DataEncoded}
 	if d := e.DataEncoded; len(d) > 0 {
 		if isJSON(e.DataMediaType()) {
