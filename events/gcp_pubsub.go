@@ -168,8 +168,9 @@ func (p *PubSubPush) Event(topic string) (event.Event, error) {
 }
 
 // FromPubSubPush decodes a Pub/Sub push delivery (ParsePubSubPush) into
-// its CloudEvent (PubSubPush.Event) and returns the delivery attempt with
-// it (zero if the subscription does not count them). topic names the
+// its CloudEvent (PubSubPush.Event) — or, when the message is itself a
+// CloudEvent (UnwrapPubSub), into that event — and returns the delivery
+// attempt with it (zero if the subscription does not count them). topic names the
 // source's topic, projects/PROJECT/topics/TOPIC; pass
 // TopicFromPath(r.URL.Path), or "" to fall back to the subscription.
 func FromPubSubPush(body []byte, topic string) (event.Event, int, error) {
@@ -180,6 +181,14 @@ func FromPubSubPush(body []byte, topic string) (event.Event, int, error) {
 	e, err := p.Event(topic)
 	if err != nil {
 		return event.Event{}, 0, err
+	}
+	// A message that is itself a CloudEvent (the Pub/Sub binding, as
+	// events/pubsubpub publishes) is that event, not wrapped twice.
+	if inner, ok, err := UnwrapPubSub(e); ok {
+		if err != nil {
+			return event.Event{}, 0, err
+		}
+		return inner, p.DeliveryAttempt, nil
 	}
 	return e, p.DeliveryAttempt, nil
 }

@@ -373,7 +373,18 @@ func CloudEventFunc(h handler.Handler, opts ...Option) func(context.Context, clo
 			inv.ColdStart = served.CompareAndSwap(false, true)
 		}
 		ctx = handler.WithInvocation(ctx, inv)
-		reply, err := handler.Call(ctx, h, e)
+		// A Pub/Sub message that is itself a CloudEvent reaches the
+		// handler as that event, not as messagePublished around it.
+		var reply *cloudevents.Event
+		var err error
+		if inner, ok, uerr := events.UnwrapPubSub(e); ok && uerr != nil {
+			err = uerr
+		} else {
+			if ok {
+				e = inner
+			}
+			reply, err = handler.Call(ctx, h, e)
+		}
 		if err == nil {
 			if reply != nil && c.replies != nil {
 				if perr := c.replies.Publish(ctx, *reply); perr != nil {

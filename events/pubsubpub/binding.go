@@ -3,7 +3,6 @@ package pubsubpub
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -111,101 +110,9 @@ func formatValue(v any) (string, error) { return types.Format(v) }
 // structured mode when the content-type attribute begins with
 // application/cloudevents, else binary mode (ce- attributes, names in any
 // case). A message that is not a valid CloudEvent gives an invalid-input
-// error naming what is wrong.
+// error naming what is wrong. It is events.FromPubSubMessage.
 func FromMessage(data []byte, attrs map[string]string) (event.Event, error) {
-	lower := make(map[string]string, len(attrs))
-	for k, v := range attrs {
-		lower[strings.ToLower(k)] = v
-	}
-	if ct := lower[ContentType]; strings.HasPrefix(strings.ToLower(ct), "application/cloudevents") {
-		var e event.Event
-		if err := json.Unmarshal(data, &e); err != nil {
-			return event.Event{}, handler.InvalidInputf("pubsubpub: structured-mode message (content-type %q) does not decode: %v", ct, err)
-		}
-		if err := events.CheckEvent(&e); err != nil {
-			return event.Event{}, handler.InvalidInputf("pubsubpub: structured-mode message: %v", err)
-		}
-		return e, nil
-	}
-	sv, ok := lower[Prefix+"specversion"]
-	if !ok {
-		return event.Event{}, handler.InvalidInputf("pubsubpub: message has no ce-specversion attribute: not a binary-mode CloudEvent")
-	}
-	if sv != event.CloudEventsVersionV1 {
-		return event.Event{}, handler.InvalidInputf("pubsubpub: ce-specversion %q is not supported (want %q)", sv, event.CloudEventsVersionV1)
-	}
-	e := event.New()
-	for k, v := range lower {
-		name, ok := strings.CutPrefix(k, Prefix)
-		if !ok {
-			if k == ContentType {
-				e.SetDataContentType(v)
-			}
-			continue
-		}
-		var err error
-		switch name {
-		case "specversion":
-		case "id":
-			e.SetID(v)
-		case "source":
-			e.SetSource(v)
-		case "type":
-			e.SetType(v)
-		case "subject":
-			e.SetSubject(v)
-		case "dataschema":
-			e.SetDataSchema(v)
-		case "datacontenttype":
-			if _, set := lower[ContentType]; !set {
-				e.SetDataContentType(v)
-			}
-		case "time":
-			var t types.Timestamp
-			t, err = parseTime(v)
-			if err == nil {
-				e.SetTime(t.Time)
-			}
-		default:
-			if !validExtensionName(name) {
-				return event.Event{}, handler.InvalidInputf("pubsubpub: attribute %q: %q is not a CloudEvents attribute name (a-z, 0-9)", k, name)
-			}
-			if !utf8.ValidString(v) {
-				return event.Event{}, handler.InvalidInputf("pubsubpub: attribute %q is not UTF-8", k)
-			}
-			err = e.Context.SetExtension(name, v)
-		}
-		if err != nil {
-			return event.Event{}, handler.InvalidInputf("pubsubpub: attribute %q: %v", k, err)
-		}
-	}
-	if len(data) > 0 {
-		e.DataEncoded = data
-	}
-	if err := events.CheckEvent(&e); err != nil {
-		return event.Event{}, handler.InvalidInputf("pubsubpub: binary-mode message: %v", err)
-	}
-	return e, nil
-}
-
-func parseTime(v string) (types.Timestamp, error) {
-	t, err := types.ParseTimestamp(v)
-	if err != nil || t == nil {
-		return types.Timestamp{}, fmt.Errorf("not an RFC 3339 time: %q", v)
-	}
-	return *t, nil
-}
-
-func validExtensionName(n string) bool {
-	if n == "" {
-		return false
-	}
-	for i := 0; i < len(n); i++ {
-		if c := n[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return events.FromPubSubMessage(data, attrs)
 }
 
 // FromPush returns the CloudEvent carried by a Pub/Sub message that
