@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fnkit/fnkit/internal/ceheader"
+
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
 	"github.com/sony/gobreaker/v2"
@@ -506,36 +508,36 @@ func (p *HTTPPublisher) request(ctx context.Context, e *event.Event) (*http.Requ
 		h[k] = v
 	}
 	h["Ce-Specversion"] = []string{event.CloudEventsVersionV1}
-	h["Ce-Id"] = []string{escapeHeader(ec.ID)}
-	h["Ce-Source"] = []string{escapeHeader(ec.Source.String())}
-	h["Ce-Type"] = []string{escapeHeader(ec.Type)}
+	h["Ce-Id"] = []string{ceheader.Escape(ec.ID)}
+	h["Ce-Source"] = []string{ceheader.Escape(ec.Source.String())}
+	h["Ce-Type"] = []string{ceheader.Escape(ec.Type)}
 	if ec.DataContentType != nil && *ec.DataContentType != "" {
 		h["Content-Type"] = []string{*ec.DataContentType}
 	}
 	if ec.Subject != nil {
-		h["Ce-Subject"] = []string{escapeHeader(*ec.Subject)}
+		h["Ce-Subject"] = []string{ceheader.Escape(*ec.Subject)}
 	}
 	if ec.Time != nil && !ec.Time.IsZero() {
 		h["Ce-Time"] = []string{types.FormatTime(ec.Time.Time)}
 	}
 	if ec.DataSchema != nil {
-		h["Ce-Dataschema"] = []string{escapeHeader(ec.DataSchema.String())}
+		h["Ce-Dataschema"] = []string{ceheader.Escape(ec.DataSchema.String())}
 	}
 	for name, v := range ec.Extensions {
 		s, err := types.Format(v)
 		if err != nil {
 			return nil, handler.InvalidInputf("events: extension %s: %w", name, err)
 		}
-		h[extensionHeader(name)] = []string{escapeHeader(s)}
+		h[extensionHeader(name)] = []string{ceheader.Escape(s)}
 	}
 	for name, v := range p.cfg.overrides.Extensions {
-		h[extensionHeader(name)] = []string{escapeHeader(v)}
+		h[extensionHeader(name)] = []string{ceheader.Escape(v)}
 	}
 	if p.cfg.traceparent != nil && ec.Extensions["traceparent"] == nil {
 		if tp, ts := p.cfg.traceparent(ctx); tp != "" {
-			h["Ce-Traceparent"] = []string{escapeHeader(tp)}
+			h["Ce-Traceparent"] = []string{ceheader.Escape(tp)}
 			if ts != "" {
-				h["Ce-Tracestate"] = []string{escapeHeader(ts)}
+				h["Ce-Tracestate"] = []string{ceheader.Escape(ts)}
 			}
 		}
 	}
@@ -546,34 +548,3 @@ func (p *HTTPPublisher) request(ctx context.Context, e *event.Event) (*http.Requ
 func extensionHeader(name string) string {
 	return http.CanonicalHeaderKey("ce-" + name)
 }
-
-// escapeHeader percent-encodes what the CloudEvents HTTP binding requires
-// of header values: space, '"', '%' and anything outside printable ASCII.
-func escapeHeader(s string) string {
-	i := 0
-	for ; i < len(s); i++ {
-		if mustEscape(s[i]) {
-			break
-		}
-	}
-	if i == len(s) {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		c := s[i]
-		if mustEscape(c) {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func mustEscape(c byte) bool { return c <= ' ' || c >= 0x7f || c == '"' || c == '%' }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/fnkit/fnkit/internal/ceheader"
 )
 
 func TestBackoffBoundsAndJitter(t *testing.T) {
@@ -41,8 +43,8 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestEscapeHeader(t *testing.T) {
 	for in, want := range map[string]string{"plain-1": "plain-1", "a b": "a%20b", `"%`: "%22%25", "é": "%C3%A9", "\n": "%0A"} {
-		if got := escapeHeader(in); got != want {
-			t.Errorf("escapeHeader(%q) = %q, want %q", in, got, want)
+		if got := ceheader.Escape(in); got != want {
+			t.Errorf("ceheader.Escape(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

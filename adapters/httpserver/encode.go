@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/fnkit/fnkit/internal/ceheader"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
@@ -68,9 +69,9 @@ func writeBinary(w http.ResponseWriter, reply *event.Event, in *inbound) error {
 		source = ec.Source.String()
 	}
 	set(hdrSpecVersion, event.CloudEventsVersionV1)
-	set(hdrID, escapeHeader(ec.ID))
-	set(hdrSource, escapeHeader(source))
-	set(hdrType, escapeHeader(ec.Type))
+	set(hdrID, ceheader.Escape(ec.ID))
+	set(hdrSource, ceheader.Escape(source))
+	set(hdrType, ceheader.Escape(ec.Type))
 	set("X-Content-Type-Options", "nosniff")
 	if ec.DataContentType != nil {
 		set("Content-Type", *ec.DataContentType)
@@ -80,20 +81,20 @@ func writeBinary(w http.ResponseWriter, reply *event.Event, in *inbound) error {
 		h["Content-Type"] = nil
 	}
 	if ec.Subject != nil {
-		set(hdrSubject, escapeHeader(*ec.Subject))
+		set(hdrSubject, ceheader.Escape(*ec.Subject))
 	}
 	if ec.Time != nil {
 		set(hdrTime, types.FormatTime(ec.Time.Time))
 	}
 	if ec.DataSchema != nil {
-		set(hdrDataSchema, escapeHeader(ec.DataSchema.String()))
+		set(hdrDataSchema, ceheader.Escape(ec.DataSchema.String()))
 	}
 	for name, v := range ec.Extensions {
 		s, err := types.Format(v)
 		if err != nil {
 			return fmt.Errorf("%w: extension %s: %w", errBadReply, name, err)
 		}
-		set(extensionHeader(name), escapeHeader(s))
+		set(extensionHeader(name), ceheader.Escape(s))
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(reply.DataEncoded)
@@ -111,37 +112,6 @@ func extensionHeader(name string) string {
 	}
 	return "Ce-" + string(c) + name[1:]
 }
-
-// escapeHeader percent-encodes what the CloudEvents HTTP binding requires:
-// space, '"', '%' and anything outside printable ASCII.
-func escapeHeader(s string) string {
-	i := 0
-	for ; i < len(s); i++ {
-		if mustEscape(s[i]) {
-			break
-		}
-	}
-	if i == len(s) {
-		return s
-	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
-		c := s[i]
-		if mustEscape(c) {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		} else {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func mustEscape(c byte) bool { return c <= ' ' || c >= 0x7f || c == '"' || c == '%' }
 
 // writeStructured writes reply as application/cloudevents+json.
 func writeStructured(w http.ResponseWriter, reply *event.Event) error {
