@@ -79,14 +79,15 @@ func (s *Store) live(key string, now time.Time) (entry, bool) {
 
 // write stores a copy of value at key and returns its version. s.mu must
 // be held.
-func (s *Store) write(key string, value []byte, ttl time.Duration, now time.Time) state.Version {
+func (s *Store) write(key string, value []byte, ttl time.Duration, now time.Time) entry {
 	s.version++
-	s.items[key] = entry{
+	e := entry{
 		value:     bytes.Clone(value),
 		version:   s.version,
 		expiresAt: state.ExpiresAt(now, ttl),
 	}
-	return s.version
+	s.items[key] = e
+	return e
 }
 
 func (e entry) item() state.Item {
@@ -130,8 +131,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 	if e, ok := s.live(key, now); ok {
 		return e.item(), fmt.Errorf("memstore: create %q: %w", key, state.ErrAlreadyExists)
 	}
-	s.write(key, value, ttl, now)
-	return s.items[key].item(), nil
+	return s.write(key, value, ttl, now).item(), nil
 }
 
 // Put stores value at key whatever is there and returns the new version.
@@ -141,7 +141,7 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.write(key, value, ttl, s.now()), nil
+	return s.write(key, value, ttl, s.now()).version, nil
 }
 
 // CompareAndSwap replaces the live item at key if its version is old. It
@@ -161,7 +161,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Versio
 	if e.version != old {
 		return 0, fmt.Errorf("memstore: compare-and-swap %q: %w", key, state.ErrVersionConflict)
 	}
-	return s.write(key, value, ttl, now), nil
+	return s.write(key, value, ttl, now).version, nil
 }
 
 // Delete removes the item at key: unconditionally with state.AnyVersion,
