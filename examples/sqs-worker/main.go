@@ -29,12 +29,15 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
+	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state/memstore"
 )
 
 func main() {
 	w := &Warehouse{}
-	f := awslambda.New(NewHandler(w, memstore.New()),
+	// The default stack: one log line, a span and metrics per record.
+	h := middleware.DefaultStack()(NewHandler(w, memstore.New()))
+	f := awslambda.New(h,
 		// Lambda sends SIGTERM before shutting the environment down:
 		// flush what must not be lost (here: a summary line).
 		awslambda.WithSIGTERM(func() { fmt.Fprintf(os.Stderr, "sqs-worker: shutting down after %d shipments\n", w.Shipped()) }))

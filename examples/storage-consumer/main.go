@@ -15,6 +15,7 @@ import (
 	"github.com/fnkit/fnkit/adapters/knative"
 	"github.com/fnkit/fnkit/adapters/platform"
 	"github.com/fnkit/fnkit/events"
+	"github.com/fnkit/fnkit/middleware"
 )
 
 func main() {
@@ -33,8 +34,12 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	return platform.Run(ctx, NewHandler(pub),
+	// The default stack logs one line per invocation (and traces and
+	// counts it): the HTTP access log would log each event twice.
+	h := middleware.DefaultStack(middleware.WithLogger(logger))(NewHandler(pub))
+	return platform.Run(ctx, h,
 		platform.WithLogger(logger),
+		platform.WithServerOptions(httpserver.WithoutAccessLog()),
 		platform.WithLambdaOptions(awslambda.WithDeadLetter(pub)),
 		platform.WithCloudFunctionsOptions(cloudfunctions.WithDeadLetter(pub), cloudfunctions.WithLogger(logger)),
 		platform.WithKnativeOptions(knative.WithHTTPOptions(httpserver.WithLogger(logger))))
