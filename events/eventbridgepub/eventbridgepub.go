@@ -9,9 +9,10 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/fnkit/fnkit/internal/awserr"
+
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/smithy-go"
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnkit/fnkit/events"
@@ -280,27 +281,7 @@ var retryCodes = map[string]bool{
 
 // classify gives err (wrapping the SDK's error cause) fnkit's class.
 func classify(err, cause error) error {
-	var ae smithy.APIError
-	if errors.As(cause, &ae) {
-		code := ae.ErrorCode()
-		switch {
-		case throttleCodes[code]:
-			return handler.Throttled(err, 0)
-		case retryCodes[code] || ae.ErrorFault() == smithy.FaultServer:
-			return err
-		}
-		var st interface{ HTTPStatusCode() int }
-		if errors.As(cause, &st) {
-			switch s := st.HTTPStatusCode(); {
-			case s == 429:
-				return handler.Throttled(err, 0)
-			case s >= 500:
-				return err
-			}
-		}
-		return handler.Permanent(err)
-	}
-	return err // network errors, deadlines, cancellation: retryable
+	return awserr.Classify(err, cause, throttleCodes, retryCodes)
 }
 
 func entryError(code, msg string) error {

@@ -39,7 +39,7 @@ var families = map[string][]string{
 
 // rule is what one package (relative to the module) may link: third-party
 // families, fnkit packages (prefixes relative to the module; a package may
-// always link itself, internal/ids and internal/ceheader) and, within allowed families,
+// always link itself and the shared internals ids, ceheader and awserr) and, within allowed families,
 // packages it still must not link.
 type rule struct {
 	families []string
@@ -88,11 +88,11 @@ var rules = map[string]rule{
 	"events":               {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"events/publishertest": {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	// The bus publishers: each links its own AWS service client only.
-	"events/sqspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
+	"events/sqspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
 		forbid: []string{sdkClient, awsService + "sns", awsService + "eventbridge", awsService + "dynamodb"}},
-	"events/snspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
+	"events/snspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "eventbridge", awsService + "dynamodb"}},
-	"events/eventbridgepub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events"},
+	"events/eventbridgepub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "sns", awsService + "dynamodb"}},
 	"events/pubsubpub": {families: []string{"cloudevents", "validator", "breaker", "gcpubsub"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, "github.com/aws/"}},
@@ -109,6 +109,7 @@ var rules = map[string]rule{
 		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state"}},
 	"internal/ids":        {},
 	"internal/ceheader":   {},
+	"internal/awserr":     {families: []string{"awssdk", "cloudevents", "validator"}, fnkit: []string{"handler"}},
 	"internal/testserver": {},
 	"internal/depcheck":   {},
 	"internal/doccheck":   {},
@@ -186,7 +187,7 @@ func check(t testing.TB, pkg string, r rule) {
 		}
 		if d.module == module {
 			rel := strings.TrimPrefix(strings.TrimPrefix(d.path, module), "/")
-			if rel == pkg || rel == "internal/ids" || rel == "internal/ceheader" || slices.ContainsFunc(r.fnkit, func(p string) bool { return p == "" || under(rel, p) }) {
+			if rel == pkg || rel == "internal/ids" || rel == "internal/ceheader" || rel == "internal/awserr" || slices.ContainsFunc(r.fnkit, func(p string) bool { return p == "" || under(rel, p) }) {
 				continue
 			}
 			t.Errorf("%s links %s: add it to the rule's fnkit list if the dependency direction allows it", pkg, rel)
