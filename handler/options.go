@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/cloudevents/sdk-go/v2/types"
-	"github.com/go-playground/validator/v10"
 )
 
 // Option configures a typed handler made by Typed or TypedNoReply.
@@ -18,7 +17,7 @@ type typedConfig struct {
 	lastType     *atomic.Pointer[[2]string] // request type → derived reply type
 	replySource  *types.URIRef
 	newID        func() string
-	validate     *validator.Validate
+	validator    Validator
 	noValidation bool
 	strictJSON   bool
 }
@@ -66,14 +65,22 @@ func WithIDGenerator(newID func() string) Option {
 	return func(c *typedConfig) { c.newID = newID }
 }
 
-// WithValidator validates inputs with v instead of the shared default (see
-// NewValidator), for custom rules. With a custom validator every struct
-// input is validated, with or without `validate` tags.
-func WithValidator(v *validator.Validate) Option {
+// WithValidator validates inputs with v instead of the built-in rules.
+// Without it, a struct input with `validate` tags is checked by fnkit's
+// built-in rules: required, omitempty, dive, min, max, len, eq, ne, gt,
+// gte, lt, lte, oneof, email, url, uri, http_url, uuid, uuid4, alphanum
+// and datetime, meaning what they mean in go-playground/validator, and a
+// typed handler whose input uses any other rule panics when it is made,
+// naming the rule. For those rules, and for custom ones, pass
+// playground.New() (package github.com/fnkit/fnkit/handler/playground),
+// which links go-playground/validator only into the functions that use
+// it. With a Validator every struct input is validated, with or without
+// `validate` tags.
+func WithValidator(v Validator) Option {
 	if v == nil {
 		panic("handler: WithValidator(nil)")
 	}
-	return func(c *typedConfig) { c.validate = v }
+	return func(c *typedConfig) { c.validator = v }
 }
 
 // WithoutValidation turns input validation off.

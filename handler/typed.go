@@ -8,7 +8,6 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/cloudevents/sdk-go/v2/types"
-	"github.com/go-playground/validator/v10"
 
 	"github.com/fnkit/fnkit/internal/ids"
 )
@@ -23,9 +22,11 @@ import (
 // naming the field or content type at fault (ErrUnsupportedMediaType for a
 // content type In cannot be read from, ErrNoData for missing data).
 //
-// A struct In with `validate` tags is then validated with
-// go-playground/validator (see NewValidator); failures are invalid-input
-// errors whose Fields name each field by its JSON name.
+// A struct In with `validate` tags is then validated by built-in rules
+// that read the tags as go-playground/validator does, or by the Validator
+// WithValidator gives (see WithValidator); failures are invalid-input
+// errors whose Fields name each field by its JSON path, such as
+// items[0].sku.
 //
 // The reply carries Out encoded as JSON (application/json), a string as
 // text/plain, a []byte as application/octet-stream and a json.RawMessage as
@@ -59,7 +60,7 @@ type input[In any] struct {
 	cfg      typedConfig
 	kind     valueKind
 	name     names
-	validate *validator.Validate // nil: no validation
+	validate Validator // nil: no validation
 }
 
 func newInput[In any](opts []Option) input[In] {
@@ -75,10 +76,10 @@ func newInput[In any](opts []Option) input[In] {
 	t := reflect.TypeFor[In]()
 	switch {
 	case in.cfg.noValidation || in.kind != kindJSON || !isStructish(t):
-	case in.cfg.validate != nil:
-		in.validate = in.cfg.validate
+	case in.cfg.validator != nil:
+		in.validate = in.cfg.validator
 	case hasValidateTags(t):
-		in.validate = defaultValidator()
+		in.validate = newTagValidator(t)
 	}
 	return in
 }
@@ -90,16 +91,16 @@ func (p *input[In]) decode(e *event.Event) (In, error) {
 	}
 	if p.validate != nil {
 		if err := validateCopy(p.validate, v); err != nil {
-			return v, validationError(err, p.name.goType)
+			return v, validationFailed(err, p.name.goType)
 		}
 	}
 	return v, nil
 }
 
 // validateCopy validates a copy of v, so that only a validated input is
-// moved to the heap (validator needs a pointer), not every input.
-func validateCopy[In any](v *validator.Validate, in In) error {
-	return v.Struct(&in)
+// moved to the heap (validators need a pointer), not every input.
+func validateCopy[In any](v Validator, in In) error {
+	return v.Validate(&in)
 }
 
 type typed[In, Out any] struct {

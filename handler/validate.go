@@ -5,23 +5,36 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
-
-	"github.com/go-playground/validator/v10"
 )
 
-// defaultValidator is shared by every typed handler that does not bring its
-// own: validator caches struct metadata per type, so one instance is the
-// cheap way to use it. It is built on first use, never at init.
-var defaultValidator = sync.OnceValue(NewValidator)
+// A Validator checks the decoded input of a typed handler (see
+// WithValidator). Validate gets a pointer to the input and returns nil
+// when it is valid. An invalid input is best reported with
+// ValidationError, which names each failed field; any other error is
+// reported as invalid input too, with a generic detail for the client.
+// A Validator must be safe for concurrent use.
+type Validator interface {
+	Validate(in any) error
+}
 
-// NewValidator returns a validator configured as typed handlers expect:
-// field errors are named by their JSON names. Use it as the base of a
-// validator with custom rules passed to WithValidator.
-func NewValidator() *validator.Validate {
-	v := validator.New(validator.WithRequiredStructEnabled())
-	v.RegisterTagNameFunc(jsonName)
-	return v
+// ValidationError returns the invalid-input error of an input whose
+// fields failed validation: its Detail lists them ("items[0].sku: must be
+// exactly 4 characters; …") and its Fields name each one. cause, if not
+// nil, is kept as the error's cause (for errors.As).
+func ValidationError(fields []FieldError, cause error) error {
+	var detail strings.Builder
+	for i, f := range fields {
+		if i > 0 {
+			detail.WriteString("; ")
+		}
+		detail.WriteString(f.Field)
+		detail.WriteString(": ")
+		detail.WriteString(f.Message)
+	}
+	if cause == nil {
+		cause = errors.New(detail.String())
+	}
+	return &Error{Class: ClassInvalidInput, Err: cause, Detail: detail.String(), Fields: fields}
 }
 
 func jsonName(f reflect.StructField) string {
@@ -62,7 +75,7 @@ func walkTags(t reflect.Type, seen map[reflect.Type]bool) bool {
 	return false
 }
 
-// isStructish reports whether validator.Struct accepts a *T.
+// isStructish reports whether a *T can be validated field by field.
 func isStructish(t reflect.Type) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -70,43 +83,30 @@ func isStructish(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct
 }
 
-// validationError turns validator errors into an invalid-input error whose
-// Fields name every failed field by its JSON path.
-func validationError(err error, name string) error {
-	var verrs validator.ValidationErrors
-	if !errors.As(err, &verrs) {
-		return &Error{Class: ClassInvalidInput, Err: fmt.Errorf("validating %s: %w", name, err), Detail: "invalid data"}
+// validationFailed turns an error of a Validator into an invalid-input
+// error: one that already is invalid input is kept as it is.
+func validationFailed(err error, name string) error {
+	if ClassOf(err) == ClassInvalidInput {
+		return err
 	}
-	fields := make([]FieldError, 0, len(verrs))
-	var detail strings.Builder
-	for i, fe := range verrs {
-		path := fe.Namespace()
-		if _, rest, ok := strings.Cut(path, "."); ok {
-			path = rest // drop the Go type name validator puts first
-		}
-		msg := ruleMessage(fe)
-		fields = append(fields, FieldError{Field: path, Rule: fe.Tag(), Message: msg})
-		if i > 0 {
-			detail.WriteString("; ")
-		}
-		detail.WriteString(path)
-		detail.WriteString(": ")
-		detail.WriteString(msg)
-	}
-	return &Error{Class: ClassInvalidInput, Err: err, Detail: detail.String(), Fields: fields}
+	return &Error{Class: ClassInvalidInput, Err: fmt.Errorf("validating %s: %w", name, err), Detail: "invalid data"}
 }
 
-// ruleMessage explains a failed validation rule in words.
-func ruleMessage(fe validator.FieldError) string {
-	p := fe.Param()
+// RuleMessage explains a failed validation rule in words, as typed
+// handlers report it: rule and param as written in the `validate` tag
+// (max and 64 for max=64), kind the kind of the value checked (sizes of
+// strings count characters, of slices and maps items). Validators use it
+// so that every validator speaks the same way.
+func RuleMessage(rule, param string, kind reflect.Kind) string {
+	p := param
 	unit := ""
-	switch fe.Kind() {
+	switch kind {
 	case reflect.String:
 		unit = " characters"
 	case reflect.Slice, reflect.Array, reflect.Map:
 		unit = " items"
 	}
-	switch fe.Tag() {
+	switch rule {
 	case "required", "required_if", "required_unless", "required_with", "required_without":
 		return "is required"
 	case "min":
@@ -141,7 +141,7 @@ func ruleMessage(fe validator.FieldError) string {
 		return "must be a date/time in the layout " + p
 	}
 	if p != "" {
-		return "failed rule " + fe.Tag() + "=" + p
+		return "failed rule " + rule + "=" + p
 	}
-	return "failed rule " + fe.Tag()
+	return "failed rule " + rule
 }

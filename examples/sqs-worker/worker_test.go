@@ -101,7 +101,7 @@ func TestStepFunctionsErrorTypes(t *testing.T) {
 		}
 	}
 	_, err = f.Invoke(context.Background(), []byte(`{"orderId":"o"}`))
-	if awslambda.ErrorType(err) != "InvalidInput" || !strings.Contains(err.Error(), "Shipment.sku") {
+	if awslambda.ErrorType(err) != "InvalidInput" || !strings.Contains(err.Error(), "sku: is required") {
 		t.Errorf("missing fields: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ const module = "github.com/fnkit/fnkit"
 var families = map[string][]string{
 	// The CloudEvents SDK's event package (the port type) and what it links.
 	"cloudevents": {"github.com/cloudevents/sdk-go/v2", "github.com/json-iterator/go", "github.com/modern-go/", "github.com/google/uuid"},
-	// go-playground/validator, used by typed handlers.
+	// go-playground/validator, linked only by handler/playground.
 	"validator": {"github.com/go-playground/", "github.com/gabriel-vasile/mimetype", "github.com/leodido/go-urn", "golang.org/x/crypto", "golang.org/x/text", "golang.org/x/sys"},
 	"bolt":      {"go.etcd.io/bbolt", "golang.org/x/sys"},
 	"redis":     {"github.com/redis/go-redis", "github.com/cespare/xxhash", "go.uber.org/atomic", "golang.org/x/sys"},
@@ -61,9 +61,10 @@ var anything = rule{families: []string{"*"}, fnkit: []string{""}}
 // rules holds a rule for every package of the module; a package without
 // one fails TestEveryPackageHasARule.
 var rules = map[string]rule{
-	"handler":             {families: []string{"cloudevents", "validator"}, forbid: []string{sdkClient}},
-	"handler/handlertest": {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
-	"adapters/httpserver": {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"handler":             {families: []string{"cloudevents"}, forbid: []string{sdkClient}},
+	"handler/playground":  {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"handler/handlertest": {families: []string{"cloudevents"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"adapters/httpserver": {families: []string{"cloudevents"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"state":               {},
 	"state/memstore":      {fnkit: []string{"state"}},
 	"state/boltstore":     {families: []string{"bolt"}, fnkit: []string{"state"}},
@@ -72,63 +73,63 @@ var rules = map[string]rule{
 	"state/dynamostore":   {families: []string{"awssdk"}, fnkit: []string{"state"}},
 	"state/resilient":     {families: []string{"breaker"}, fnkit: []string{"state"}},
 	"state/storetest":     {fnkit: []string{"state"}},
-	"idempotency":         {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "state"}, forbid: []string{sdkClient}},
-	"middleware": {families: []string{"cloudevents", "validator", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "idempotency", "state"},
+	"idempotency":         {families: []string{"cloudevents"}, fnkit: []string{"handler", "state"}, forbid: []string{sdkClient}},
+	"middleware": {families: []string{"cloudevents", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "idempotency", "state"},
 		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto", "google.golang.org/grpc"}},
 	// observe holds the OpenTelemetry SDK setup and its own OTLP/HTTP
 	// encoding: never gRPC, the generated OTLP packages (they link gRPC)
 	// nor the protobuf runtime.
-	"observe": {families: []string{"cloudevents", "validator", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "middleware", "idempotency", "state"},
+	"observe": {families: []string{"cloudevents", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "middleware", "idempotency", "state"},
 		forbid: []string{sdkClient, "google.golang.org/grpc", "github.com/grpc-ecosystem", "go.opentelemetry.io/otel/exporters", "go.opentelemetry.io/proto",
 			"google.golang.org/protobuf"}},
 	"observe/coldstart": {},
-	"examples/hello":    {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
-	"examples/orders": {families: []string{"cloudevents", "validator", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
+	"examples/hello":    {families: []string{"cloudevents"}, fnkit: []string{"handler", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"examples/orders": {families: []string{"cloudevents", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
 		fnkit: []string{"handler", "adapters", "events", "state", "idempotency", "middleware"}},
-	"events":               {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
-	"events/publishertest": {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
+	"events":               {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
+	"events/publishertest": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	// The bus publishers: each links its own AWS service client only.
-	"events/sqspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
+	"events/sqspub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
 		forbid: []string{sdkClient, awsService + "sns", awsService + "eventbridge", awsService + "dynamodb"}},
-	"events/snspub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
+	"events/snspub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "eventbridge", awsService + "dynamodb"}},
-	"events/eventbridgepub": {families: []string{"cloudevents", "validator", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
+	"events/eventbridgepub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "sns", awsService + "dynamodb"}},
-	"events/pubsubpub": {families: []string{"cloudevents", "validator", "breaker", "gcpubsub"}, fnkit: []string{"handler", "events"},
+	"events/pubsubpub": {families: []string{"cloudevents", "breaker", "gcpubsub"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, "github.com/aws/"}},
-	"adapters/cloudfunctions": {families: []string{"cloudevents", "validator", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
-	"adapters/knative":        {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
-	"adapters/azurefunctions": {families: []string{"cloudevents", "validator", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"adapters/cloudfunctions": {families: []string{"cloudevents", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
+	"adapters/knative":        {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"adapters/azurefunctions": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// A Lambda function links aws-lambda-go, never Redis, pgx, bbolt or functions-framework-go (no family for them here).
-	"adapters/awslambda": {families: []string{"cloudevents", "validator", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
+	"adapters/awslambda": {families: []string{"cloudevents", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// The SQS worker is a whole Lambda function: aws-lambda-go and the in-memory store, nothing else.
-	"examples/sqs-worker": {families: []string{"cloudevents", "validator", "breaker", "lambda", "otel", "backoff"},
+	"examples/sqs-worker": {families: []string{"cloudevents", "breaker", "lambda", "otel", "backoff"},
 		fnkit:  []string{"handler", "events", "adapters/httpserver", "adapters/awslambda", "idempotency", "state", "state/memstore", "middleware"},
 		forbid: []string{sdkClient, "github.com/redis/", "github.com/jackc/", "go.etcd.io/bbolt", "github.com/GoogleCloudPlatform/", "github.com/aws/aws-sdk-go-v2"}},
-	"examples/storage-consumer": {families: []string{"cloudevents", "validator", "breaker", "ffgo", "lambda", "backoff", "otel"},
+	"examples/storage-consumer": {families: []string{"cloudevents", "breaker", "ffgo", "lambda", "backoff", "otel"},
 		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state"}},
 	"internal/ids":        {},
 	"internal/ceheader":   {},
-	"internal/awserr":     {families: []string{"awssdk", "cloudevents", "validator"}, fnkit: []string{"handler"}},
+	"internal/awserr":     {families: []string{"awssdk", "cloudevents"}, fnkit: []string{"handler"}},
 	"internal/testserver": {},
 	"internal/depcheck":   {},
 	"internal/doccheck":   {},
 	"internal/bench":      anything,
 	// The saga: the embedded store, the EventBridge and Pub/Sub publishers (one AWS service client) and every adapter; never Redis or pgx.
-	"examples/saga": {families: []string{"cloudevents", "validator", "bolt", "awssdk", "gcpubsub", "breaker", "otel", "backoff", "lambda", "ffgo"},
+	"examples/saga": {families: []string{"cloudevents", "bolt", "awssdk", "gcpubsub", "breaker", "otel", "backoff", "lambda", "ffgo"},
 		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
 		forbid: []string{"github.com/redis/", "github.com/jackc/", awsService + "dynamodb", awsService + "sqs", awsService + "sns"}},
 	// The scheduled job: the embedded store and every adapter; no AWS SDK, Redis or pgx.
-	"examples/scheduled-job": {families: []string{"cloudevents", "validator", "bolt", "breaker", "otel", "backoff", "lambda", "ffgo"},
+	"examples/scheduled-job": {families: []string{"cloudevents", "bolt", "breaker", "otel", "backoff", "lambda", "ffgo"},
 		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
 		forbid: []string{"github.com/redis/", "github.com/jackc/", "github.com/aws/aws-sdk-go-v2"}},
-	"adapters/platform": {families: []string{"cloudevents", "validator", "lambda", "ffgo", "breaker", "backoff"},
+	"adapters/platform": {families: []string{"cloudevents", "lambda", "ffgo", "breaker", "backoff"},
 		fnkit: []string{"handler", "adapters", "events"}},
-	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod", "validator", "breaker", "backoff"}, fnkit: []string{"examples", "adapters", "events", "handler"}},
+	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod", "breaker", "backoff"}, fnkit: []string{"examples", "adapters", "events", "handler"}},
 	"examples":                  {},
 	"internal/bench/loadserver": anything,
 	// The cold-start programs: bare must stay net/http alone.
-	"internal/bench/coldstart":               {families: []string{"cloudevents", "validator"}, fnkit: []string{"handler"}},
+	"internal/bench/coldstart":               {families: []string{"cloudevents"}, fnkit: []string{"handler"}},
 	"internal/bench/coldstart/bare":          {},
 	"internal/bench/coldstart/measure":       {},
 	"internal/bench/coldstart/hello":         anything,
@@ -241,7 +242,7 @@ func TestCheckCatchesViolations(t *testing.T) {
 	}{
 		"family not allowed":   {"state/redisstore", rule{fnkit: []string{"state"}}},
 		"fnkit not allowed":    {"state/memstore", rule{}},
-		"forbidden in family":  {"handler", rule{families: []string{"cloudevents", "validator"}, forbid: []string{"github.com/cloudevents/sdk-go/v2/event"}}},
+		"forbidden in family":  {"handler", rule{families: []string{"cloudevents"}, forbid: []string{"github.com/cloudevents/sdk-go/v2/event"}}},
 		"wrong family allowed": {"state/boltstore", rule{families: []string{"redis"}, fnkit: []string{"state"}}},
 	}
 	for name, c := range cases {
