@@ -54,6 +54,10 @@ type Invocation struct {
 	// could repeat, so the idempotency middleware treats the event as
 	// having no key.
 	IDGenerated bool
+	// AccessLog is the adapter's access-log line for this request, nil
+	// when the adapter writes none; a logging middleware claims it (see
+	// AccessLog).
+	AccessLog *AccessLog
 }
 
 type invocationKey struct{}

@@ -242,6 +242,10 @@ func logInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *eve
 			as = append(as, slog.Int("attempt", inv.Attempt))
 		}
 		as = append(as, slog.Bool("cold_start", inv.ColdStart))
+		if a := inv.AccessLog; a != nil { // this line stands for the adapter's access log
+			a.Claim()
+			as = append(as, slog.String("method", a.Method), slog.String("path", clip(a.Path)))
+		}
 	}
 	if rec.Correlation != "" {
 		as = append(as, slog.String("correlation_id", rec.Correlation))

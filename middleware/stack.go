@@ -22,9 +22,10 @@ import "github.com/fnkit/fnkit/handler"
 //	)(h)
 //
 // opts go to every middleware of the stack; each reads the options that
-// concern it. Logging's line is the access log of the invocation: serve
-// with the adapter's own access log off (httpserver.WithoutAccessLog) so
-// that a request is logged once.
+// concern it. Logging's line is the access log of the invocation: behind
+// httpserver it carries the request's method and path and replaces the
+// adapter's access-log line (handler.AccessLog), so a request is logged
+// once, with no option to set.
 func DefaultStack(opts ...Option) handler.Middleware {
 	cfg := newConfig(opts)
 	mw := []handler.Middleware{Logging(opts...), Tracing(opts...), Metrics(opts...), Timeout(opts...)}

@@ -35,7 +35,7 @@ func (a *Handler) serveBatch(w http.ResponseWriter, r *http.Request, in *inbound
 		a.fail(w, r, nil, err)
 		return
 	}
-	ctx, cancel := a.context(r, in)
+	ctx, cancel := a.context(w, r, in)
 	if cancel != nil {
 		defer cancel()
 	}

@@ -70,9 +70,10 @@
 // drain, the connections closed and the requests cut off.
 //
 // A handler chain that starts with middleware.DefaultStack (or
-// middleware.Logging) already logs one line per invocation: serve it with
-// WithoutAccessLog so that a request is logged once. Requests that never
-// reach the handler (a wrong path, 405, a broken CloudEvent, a body over
-// the limit) are then logged only by the failure log (WithLogger: 4xx at
-// Debug, 5xx at Error).
+// middleware.Logging) logs one line per invocation, and that line takes
+// the access log's place (see handler.AccessLog): it carries the method
+// and path, and the access log leaves the request out, so a request is
+// logged once. Requests that never reach the handler (a wrong path, 405,
+// a broken CloudEvent, a body over the limit, GET routes of your own)
+// keep their access-log line.
 package httpserver

@@ -72,7 +72,7 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, nil, err)
 		return
 	}
-	ctx, cancel := a.context(r, in)
+	ctx, cancel := a.context(w, r, in)
 	reply, err := handler.Call(ctx, a.h, e)
 	if cancel != nil {
 		cancel()
@@ -95,9 +95,10 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// context derives the handler's context: the invocation metadata and, if
+// context derives the handler's context: the invocation metadata (with
+// the access-log line of w, for middleware.Logging to take over) and, if
 // configured, the timeout.
-func (a *Handler) context(r *http.Request, in *inbound) (context.Context, context.CancelFunc) {
+func (a *Handler) context(w http.ResponseWriter, r *http.Request, in *inbound) (context.Context, context.CancelFunc) {
 	ctx := r.Context()
 	var cancel context.CancelFunc
 	if a.cfg.timeout > 0 {
@@ -115,6 +116,9 @@ func (a *Handler) context(r *http.Request, in *inbound) (context.Context, contex
 	}
 	in.inv.Sync = true
 	in.inv.Headers = r.Header
+	if l := accessLogOf(w); l != nil {
+		in.inv.AccessLog = l
+	}
 	if in.inv.RequestID == "" {
 		in.inv.RequestID = headerValue(r.Header, "X-Request-Id")
 	}

@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/fnkit/fnkit/handler"
 )
 
 // Server defaults, chosen to fit the platforms' shutdown windows: Cloud
@@ -258,6 +260,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	log    handler.AccessLog // claimed by middleware.Logging
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -276,6 +279,21 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// accessLogOf returns the access-log line of the response w writes, nil
+// when the access log is off.
+func accessLogOf(w http.ResponseWriter) *handler.AccessLog {
+	for {
+		switch t := w.(type) {
+		case *statusRecorder:
+			return &t.log
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
@@ -290,7 +308,11 @@ func withAccessLog(next http.Handler, logger *slog.Logger) http.Handler {
 		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		rec.log.Method, rec.log.Path = r.Method, r.URL.Path
 		next.ServeHTTP(rec, r)
+		if rec.log.Claimed() {
+			return // the invocation's own line (middleware.Logging) stands for it
+		}
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}

@@ -1,6 +1,6 @@
 // Command hellostack is examples/hello with the default middleware stack
 // and observe.FromEnv (no OTLP endpoint configured), the stack's Logging
-// standing in for httpserver's access log, listening on 127.0.0.1:$PORT.
+// taking over httpserver's access log, listening on 127.0.0.1:$PORT.
 package main
 
 import (
@@ -26,7 +26,7 @@ func main() {
 	defer tel.Shutdown(ctx)
 	h := handler.Chain(tel.FlushMiddleware(), middleware.DefaultStack(append(tel.Options(), middleware.WithLogger(logger))...))(coldstart.NewHandler())
 	srv := httpserver.New(h, httpserver.WithLogger(logger))
-	if err := httpserver.ListenAndServe(ctx, "127.0.0.1:"+os.Getenv("PORT"), srv, httpserver.WithServerLogger(logger), httpserver.WithoutAccessLog()); err != nil {
+	if err := httpserver.ListenAndServe(ctx, "127.0.0.1:"+os.Getenv("PORT"), srv, httpserver.WithServerLogger(logger)); err != nil {
 		os.Exit(1)
 	}
 }
