@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -92,15 +93,20 @@ var backgroundServices = [...]struct{ prefix, service string }{
 
 // resourceSplit splits a legacy resource into the CloudEvent source's
 // resource and the subject, per service; services not listed keep the
-// whole resource and have no subject.
-var resourceSplit = map[string]struct {
+// whole resource and have no subject. The regexps are compiled on first
+// use, not at package init (which every function linking events pays).
+var resourceSplit = sync.OnceValue(func() map[string]resourcePattern {
+	return map[string]resourcePattern{
+		gcpServiceFirebase:   {regexp.MustCompile(`^(projects/[^/]+)/(events/[^/]+)$`), "projects/PROJECT/events/EVENT"},
+		gcpServiceFirebaseDB: {regexp.MustCompile(`^projects/_/(instances/[^/]+)/(refs/.+)$`), "projects/_/instances/INSTANCE/refs/PATH"},
+		gcpServiceFirestore:  {regexp.MustCompile(`^(projects/[^/]+/databases/\(default\))/(documents/.+)$`), "projects/PROJECT/databases/(default)/documents/PATH"},
+		gcpServiceStorage:    {regexp.MustCompile(`^(projects/_/buckets/[^/]+)/(objects/.+)$`), "projects/_/buckets/BUCKET/objects/NAME"},
+	}
+})
+
+type resourcePattern struct {
 	re   *regexp.Regexp
 	want string
-}{
-	gcpServiceFirebase:   {regexp.MustCompile(`^(projects/[^/]+)/(events/[^/]+)$`), "projects/PROJECT/events/EVENT"},
-	gcpServiceFirebaseDB: {regexp.MustCompile(`^projects/_/(instances/[^/]+)/(refs/.+)$`), "projects/_/instances/INSTANCE/refs/PATH"},
-	gcpServiceFirestore:  {regexp.MustCompile(`^(projects/[^/]+/databases/\(default\))/(documents/.+)$`), "projects/PROJECT/databases/(default)/documents/PATH"},
-	gcpServiceStorage:    {regexp.MustCompile(`^(projects/_/buckets/[^/]+)/(objects/.+)$`), "projects/_/buckets/BUCKET/objects/NAME"},
 }
 
 // bgContext is the context of a legacy event, nested under "context" or
@@ -224,7 +230,7 @@ func FromBackground(body []byte) (event.Event, error) {
 		}
 	}
 	resource, subject := res.Name, ""
-	if split, ok := resourceSplit[service]; ok {
+	if split, ok := resourceSplit()[service]; ok {
 		m := split.re.FindStringSubmatch(res.Name)
 		if m == nil {
 			return event.Event{}, bgInvalid("resource %q of a %s event does not match %s", res.Name, service, split.want)
