@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/middleware"
 )
 
 func main() {
@@ -31,7 +32,11 @@ func serve(ctx context.Context, addr string, logger *slog.Logger) error {
 	return httpserver.ListenAndServe(ctx, addr, newHTTPHandler(logger), opts...)
 }
 
-// newHTTPHandler is the function as an http.Handler.
+// newHTTPHandler is the function as an http.Handler, behind the default
+// middleware stack: one log line per invocation (which takes the place of
+// the server's access-log line), a span and metrics when observe or your
+// own OpenTelemetry providers are set up, and the platform deadline.
 func newHTTPHandler(logger *slog.Logger) http.Handler {
-	return httpserver.New(NewHandler(), httpserver.WithLogger(logger))
+	h := middleware.DefaultStack(middleware.WithLogger(logger))(NewHandler())
+	return httpserver.New(h, httpserver.WithLogger(logger))
 }
