@@ -9,6 +9,7 @@ import (
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/middleware"
 )
 
 // CreatedType is the CloudEvents type of a create request sent as a plain
@@ -24,7 +25,11 @@ const (
 // page's after). Any HTTP
 // client can call it; POST /orders also accepts CloudEvents.
 func routes(svc *Service, mw handler.Middleware, logger *slog.Logger) http.Handler {
-	create := mw(handler.Typed(svc.Create, handler.WithReplyType(ReplyType)))
+	// The default stack first (one log line per create, which takes the
+	// place of the server's access-log line; spans, metrics, the platform
+	// deadline), then idempotency. GET routes keep the access-log line.
+	create := handler.Chain(middleware.DefaultStack(middleware.WithLogger(logger)), mw)(
+		handler.Typed(svc.Create, handler.WithReplyType(ReplyType)))
 	mux := http.NewServeMux()
 	mux.Handle("POST /orders", httpserver.New(create,
 		httpserver.WithPlainType(CreatedType), httpserver.WithMaxBodyBytes(64<<10), httpserver.WithLogger(logger)))
