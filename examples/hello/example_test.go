@@ -1,17 +1,26 @@
 package main
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/fnkit/fnkit/handler/handlertest"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 )
 
-func ExampleNewHandler() {
-	res := handlertest.Invoke(context.Background(), NewHandler(),
-		handlertest.NewEvent(handlertest.WithJSON(Request{Name: "Ada", Language: "es"})))
-	var r Response
-	_ = res.Decode(&r)
-	fmt.Println(r.Greeting)
-	// Output: ¡Hola, Ada!
+// Example serves the function as main wires it (greet's handler behind the
+// default middleware stack) and sends the README's first curl request.
+func Example() {
+	srv := httptest.NewServer(newHTTPHandler(slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"name":"Ada"}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 200 {"greeting":"Hello, Ada!"}
 }

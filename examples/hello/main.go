@@ -1,3 +1,10 @@
+// Command hello is the smallest complete fnkit function: the typed handler
+// of package greet, behind the default middleware stack, served over HTTP
+// on $PORT (default 8080).
+//
+//	go run ./examples/hello
+//
+//	curl -i localhost:8080 -H 'Content-Type: application/json' -d '{"name":"Ada"}'
 package main
 
 import (
@@ -8,6 +15,7 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/examples/hello/greet"
 	"github.com/fnkit/fnkit/middleware"
 )
 
@@ -37,6 +45,6 @@ func serve(ctx context.Context, addr string, logger *slog.Logger) error {
 // the server's access-log line), a span and metrics when observe or your
 // own OpenTelemetry providers are set up, and the platform deadline.
 func newHTTPHandler(logger *slog.Logger) http.Handler {
-	h := middleware.DefaultStack(middleware.WithLogger(logger))(NewHandler())
+	h := middleware.DefaultStack(middleware.WithLogger(logger))(greet.NewHandler())
 	return httpserver.New(h, httpserver.WithLogger(logger))
 }

@@ -1,13 +1,9 @@
-// Command hello is the smallest complete fnkit function: a typed handler
-// with a validated input, served over HTTP on $PORT (default 8080).
-//
-//	go run ./examples/hello
-//
-//	curl -i localhost:8080 -H 'Content-Type: application/json' -d '{"name":"Ada"}'
-//
-// The same Greet runs unchanged on AWS Lambda, Cloud Functions or Knative
-// by choosing another adapter in main.
-package main
+// Package greet is the business logic of the hello function: a typed
+// handler with a validated input, and no HTTP, CloudEvents or platform in
+// it. Command hello (the parent directory) serves it; the same handler
+// runs unchanged on AWS Lambda, Cloud Functions or Knative by choosing
+// another adapter there.
+package greet
 
 import (
 	"context"
