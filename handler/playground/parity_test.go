@@ -31,22 +31,21 @@ type address struct {
 }
 
 type order struct {
-	ID       string            `json:"id" validate:"required,max=64"`
-	Kind     string            `json:"kind" validate:"omitempty,oneof=retail wholesale 'gift card'"`
-	Level    int               `json:"level" validate:"oneof=0 1 2"`
-	Count    uint              `json:"count" validate:"max=10"`
-	Lines    []line            `json:"lines" validate:"required,min=1,max=3,dive"`
-	Tags     []string          `json:"tags" validate:"omitempty,max=2,dive,min=1,max=5"`
-	Labels   map[string]string `json:"labels" validate:"omitempty,dive,max=3"`
-	Ship     address           `json:"ship"`
-	Bill     *address          `json:"bill"`
-	Code     string            `json:"code" validate:"ne=bad,eq=good|ne=x"`
-	Note     *string           `json:"note" validate:"omitempty,min=2"`
-	When     string            `json:"when" validate:"omitempty,datetime=2006-01-02"`
-	Ref      string            `json:"ref" validate:"omitempty,uuid"`
-	Ref4     string            `json:"ref4" validate:"omitempty,uuid4"`
-	Nested   [][]int           `json:"nested" validate:"max=2,dive,max=2,dive,gte=0"`
-	internal string            `validate:"required"` // unexported: never checked
+	ID     string            `json:"id" validate:"required,max=64"`
+	Kind   string            `json:"kind" validate:"omitempty,oneof=retail wholesale 'gift card'"`
+	Level  int               `json:"level" validate:"oneof=0 1 2"`
+	Count  uint              `json:"count" validate:"max=10"`
+	Lines  []line            `json:"lines" validate:"required,min=1,max=3,dive"`
+	Tags   []string          `json:"tags" validate:"omitempty,max=2,dive,min=1,max=5"`
+	Labels map[string]string `json:"labels" validate:"omitempty,dive,max=3"`
+	Ship   address           `json:"ship"`
+	Bill   *address          `json:"bill"`
+	Code   string            `json:"code" validate:"ne=bad,eq=good|ne=x"`
+	Note   *string           `json:"note" validate:"omitempty,min=2"`
+	When   string            `json:"when" validate:"omitempty,datetime=2006-01-02"`
+	Ref    string            `json:"ref" validate:"omitempty,uuid"`
+	Ref4   string            `json:"ref4" validate:"omitempty,uuid4"`
+	Nested [][]int           `json:"nested" validate:"max=2,dive,max=2,dive,gte=0"`
 }
 
 type formats struct {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/fnkit/fnkit/examples/hello/greet"
 )
 
 // TestProgramsDoTheSameWork builds the three measured programs and checks
@@ -56,7 +58,7 @@ func TestProgramsDoTheSameWork(t *testing.T) {
 				return 0, ""
 			}
 			status, body := post(`{"name":"Ada","language":"fr"}`)
-			var r Response
+			var r greet.Response
 			if status != http.StatusOK || json.Unmarshal([]byte(body), &r) != nil || r.Greeting != "Bonjour, Ada !" {
 				t.Fatalf("status %d body %q", status, body)
 			}

@@ -8,12 +8,12 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
-	"github.com/fnkit/fnkit/internal/bench/coldstart"
+	"github.com/fnkit/fnkit/examples/hello/greet"
 )
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	h := httpserver.New(coldstart.NewHandler(), httpserver.WithLogger(logger))
+	h := httpserver.New(greet.NewHandler(), httpserver.WithLogger(logger))
 	if err := httpserver.ListenAndServe(context.Background(), "127.0.0.1:"+os.Getenv("PORT"), h, httpserver.WithServerLogger(logger)); err != nil {
 		os.Exit(1)
 	}

@@ -8,11 +8,11 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/platform"
-	"github.com/fnkit/fnkit/internal/bench/coldstart"
+	"github.com/fnkit/fnkit/examples/hello/greet"
 )
 
 func main() {
-	if err := platform.Run(context.Background(), coldstart.NewHandler()); err != nil {
+	if err := platform.Run(context.Background(), greet.NewHandler()); err != nil {
 		os.Exit(1)
 	}
 }

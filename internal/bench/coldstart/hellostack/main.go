@@ -9,8 +9,8 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
+	"github.com/fnkit/fnkit/examples/hello/greet"
 	"github.com/fnkit/fnkit/handler"
-	"github.com/fnkit/fnkit/internal/bench/coldstart"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/observe"
 )
@@ -24,7 +24,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer tel.Shutdown(ctx)
-	h := handler.Chain(tel.FlushMiddleware(), middleware.DefaultStack(append(tel.Options(), middleware.WithLogger(logger))...))(coldstart.NewHandler())
+	h := handler.Chain(tel.FlushMiddleware(), middleware.DefaultStack(append(tel.Options(), middleware.WithLogger(logger))...))(greet.NewHandler())
 	srv := httpserver.New(h, httpserver.WithLogger(logger))
 	if err := httpserver.ListenAndServe(ctx, "127.0.0.1:"+os.Getenv("PORT"), srv, httpserver.WithServerLogger(logger)); err != nil {
 		os.Exit(1)
