@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnkit/fnkit/examples/orders/orders"
+
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/state/memstore"
 )
@@ -56,10 +58,10 @@ func TestBehindAPIGatewayV2(t *testing.T) {
 	}
 	create := `{"customer":"ada@example.com","items":[{"sku":"tea","qty":2}]}`
 	r := call("POST", "/orders", map[string]string{"content-type": "application/json", "idempotency-key": "k-1"}, create)
-	if r.StatusCode != 200 || r.Headers["Ce-Type"] != ReplyType {
+	if r.StatusCode != 200 || r.Headers["Ce-Type"] != orders.ReplyType {
 		t.Fatalf("create = %+v", r)
 	}
-	var o Order
+	var o orders.Order
 	if err := json.Unmarshal([]byte(r.Body), &o); err != nil || o.ID == "" || o.Units != 2 {
 		t.Fatalf("created %s (%v)", r.Body, err)
 	}
@@ -68,7 +70,7 @@ func TestBehindAPIGatewayV2(t *testing.T) {
 		t.Errorf("retried create with the same Idempotency-Key = %+v, want the first answer", again)
 	}
 	got := call("GET", "/orders/"+o.ID, nil, "")
-	var o2 Order
+	var o2 orders.Order
 	if got.StatusCode != 200 || json.Unmarshal([]byte(got.Body), &o2) != nil || o2.ID != o.ID {
 		t.Errorf("get = %+v", got)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnkit/fnkit/examples/orders/orders"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -33,7 +35,7 @@ func checkIdempotentCreate(t *testing.T, base string) {
 	if first.status != 200 {
 		t.Fatalf("create: %d %s", first.status, first.body)
 	}
-	var o Order
+	var o orders.Order
 	if err := json.Unmarshal([]byte(first.body), &o); err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,18 @@
+// Command orders is an HTTP API backed by the state port: create an order
+// (safe to retry with an Idempotency-Key header), get it by id, and list
+// orders a page at a time. The API itself is package orders (./orders);
+// this file only wires it: the store, resilience, idempotency, the
+// adapter and the logger.
+//
+//	go run ./examples/orders
+//
+//	curl -i localhost:8080/orders -H 'Content-Type: application/json' \
+//	  -H 'Idempotency-Key: 3f7c' -d '{"customer":"ada@example.com","items":[{"sku":"tea","qty":2}]}'
+//	curl -i localhost:8080/orders/<id>
+//	curl -i 'localhost:8080/orders?limit=10&after=<id>'
+//
+// Locally it keeps state in an embedded bbolt file; ORDERS_STORE selects
+// memory, redis, postgres or dynamodb instead (see storeFromEnv).
 package main
 
 import (
@@ -20,6 +35,7 @@ import (
 	"github.com/fnkit/fnkit/adapters/azurefunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/platform"
+	"github.com/fnkit/fnkit/examples/orders/orders"
 	"github.com/fnkit/fnkit/idempotency"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state"
@@ -77,14 +93,14 @@ func newHTTPHandler(store state.Store, logger *slog.Logger) http.Handler {
 	// A slow or dead store fails fast with a retryable error (answered
 	// 500, so clients retry) instead of hanging requests.
 	store = resilient.New(store, resilient.WithTimeout(2*time.Second), resilient.WithCircuitBreaker(5, 10*time.Second))
-	svc := NewService(store, time.Now, uuid.NewString)
+	svc := orders.NewService(store, time.Now, uuid.NewString)
 	// A retried POST with the same Idempotency-Key header (the event id in
 	// plain mode) creates one order and gets the same answer, even when the
 	// retries arrive while the first is still running (they wait for it). A
 	// POST without the header is a new order each time.
 	mw := middleware.Idempotency(store, idempotency.WithScope("orders"), idempotency.WithCache(1024),
 		idempotency.WithPassThroughWithoutKey())
-	return routes(svc, mw, logger)
+	return orders.Routes(svc, mw, logger)
 }
 
 // storeFromEnv opens the store ORDERS_STORE names:

@@ -9,71 +9,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/fnkit/fnkit/examples/orders/orders"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
-	"github.com/fnkit/fnkit/handler"
-	"github.com/fnkit/fnkit/handler/handlertest"
 	"github.com/fnkit/fnkit/state"
 	"github.com/fnkit/fnkit/state/memstore"
 )
-
-func fixedClock() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) }
-
-func sequentialIDs() func() string {
-	n := 0
-	return func() string { n++; return "ord-" + string(rune('0'+n)) }
-}
-
-func TestCreateAndGet(t *testing.T) {
-	svc := NewService(memstore.New(), fixedClock, sequentialIDs())
-	h := handler.Typed(svc.Create, handler.WithReplyType(ReplyType))
-	res := handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithJSON(CreateOrder{
-		Customer: "ada@example.com", Items: []Line{{SKU: "tea", Qty: 2}, {SKU: "cup", Qty: 1}},
-	})))
-	o := handlertest.ReplyAs[Order](t, res)
-	if o.ID != "ord-1" || o.Units != 3 || !o.CreatedAt.Equal(fixedClock()) || res.Reply.Type() != ReplyType {
-		t.Fatalf("created %+v", o)
-	}
-	got, err := svc.Get(context.Background(), "ord-1")
-	if err != nil || got.Customer != "ada@example.com" || len(got.Items) != 2 {
-		t.Fatalf("Get = %+v, %v", got, err)
-	}
-	if _, err := svc.Get(context.Background(), "nope"); err != ErrNotFound {
-		t.Fatalf("Get(nope) = %v", err)
-	}
-}
-
-func TestCreateRejectsInvalidOrders(t *testing.T) {
-	store := memstore.New()
-	h := handler.Typed(NewService(store, fixedClock, sequentialIDs()).Create)
-	for name, data := range map[string]string{
-		"no customer": `{"items":[{"sku":"tea","qty":1}]}`,
-		"bad email":   `{"customer":"ada","items":[{"sku":"tea","qty":1}]}`,
-		"no items":    `{"customer":"ada@example.com","items":[]}`,
-		"zero qty":    `{"customer":"ada@example.com","items":[{"sku":"tea","qty":0}]}`,
-		"malformed":   `{"customer":`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			res := handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithData("application/json", []byte(data))))
-			if res.Class() != handler.ClassInvalidInput {
-				t.Fatalf("class %v err %v", res.Class(), res.Err)
-			}
-		})
-	}
-	if store.Len() != 0 {
-		t.Fatalf("invalid orders were stored: %d", store.Len())
-	}
-}
-
-func TestCreateReportsStoreFailureAsRetryable(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := NewService(memstore.New(), fixedClock, sequentialIDs()).Create(ctx, CreateOrder{Customer: "a@b.c", Items: []Line{{SKU: "x", Qty: 1}}})
-	if err == nil || handler.ClassOf(err) != handler.ClassRetryable {
-		t.Fatalf("err %v", err)
-	}
-}
 
 // startAPI serves the API as main does, over a real loopback socket.
 func startAPI(tb testing.TB, store state.Store) string {
@@ -124,16 +66,16 @@ func send(tb testing.TB, req *http.Request) httpResult {
 func TestHTTPAPI(t *testing.T) {
 	base := startAPI(t, memstore.New())
 	res := post(t, base+"/orders", "", `{"customer":"ada@example.com","items":[{"sku":"tea","qty":2}]}`)
-	if res.status != 200 || res.header.Get("Ce-Type") != ReplyType {
+	if res.status != 200 || res.header.Get("Ce-Type") != orders.ReplyType {
 		t.Fatalf("create: %d %s", res.status, res.body)
 	}
-	var o Order
+	var o orders.Order
 	if err := json.Unmarshal([]byte(res.body), &o); err != nil || o.ID == "" || o.Units != 2 {
 		t.Fatalf("created %s (%v)", res.body, err)
 	}
 	got, _ := http.NewRequest(http.MethodGet, base+"/orders/"+o.ID, nil)
 	res = send(t, got)
-	var o2 Order
+	var o2 orders.Order
 	if res.status != 200 || json.Unmarshal([]byte(res.body), &o2) != nil || o2.ID != o.ID || o2.Units != 2 {
 		t.Fatalf("get: %d %s", res.status, res.body)
 	}

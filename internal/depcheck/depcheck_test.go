@@ -87,7 +87,11 @@ var rules = map[string]rule{
 	"examples/hello": {families: []string{"cloudevents", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "adapters/httpserver", "middleware", "idempotency", "state", "examples/hello/greet"},
 		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "google.golang.org/grpc"}},
 	"examples/orders": {families: []string{"cloudevents", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
-		fnkit: []string{"handler", "adapters", "events", "state", "idempotency", "middleware"}},
+		fnkit: []string{"handler", "adapters", "events", "state", "idempotency", "middleware", "examples/orders/orders"}},
+	// The orders API itself: the state port, the HTTP adapter and the middleware; no store driver, no platform SDK.
+	"examples/orders/orders": {families: []string{"cloudevents", "otel", "backoff", "breaker"},
+		fnkit:  []string{"handler", "adapters/httpserver", "middleware", "idempotency", "state"},
+		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "google.golang.org/grpc"}},
 	"events":               {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"events/publishertest": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	// The bus publishers: each links its own AWS service client only.

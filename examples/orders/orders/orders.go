@@ -1,17 +1,9 @@
-// Command orders is an HTTP API backed by the state port: create an order
-// (safe to retry with an Idempotency-Key header), get it by id, and list
-// orders a page at a time.
-//
-//	go run ./examples/orders
-//
-//	curl -i localhost:8080/orders -H 'Content-Type: application/json' \
-//	  -H 'Idempotency-Key: 3f7c' -d '{"customer":"ada@example.com","items":[{"sku":"tea","qty":2}]}'
-//	curl -i localhost:8080/orders/<id>
-//	curl -i 'localhost:8080/orders?limit=10&after=<id>'
-//
-// Locally it keeps state in an embedded bbolt file; ORDERS_STORE selects
-// memory, redis, postgres or dynamodb instead (see storeFromEnv).
-package main
+// Package orders is the business logic of the orders API, with no
+// platform in it: Service (create, get, list orders over the state.Store
+// it is given, with injected clock and id seams) and Routes, the HTTP API
+// over a Service. Command orders (the parent directory) picks the store
+// and the adapter and wires them.
+package orders
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package main
+package orders
 
 import (
 	"encoding/json"
@@ -19,12 +19,14 @@ const (
 	ReplyType   = "com.example.orders.created"
 )
 
-// routes returns the API: POST /orders runs Create behind mw (the
-// idempotency middleware), GET /orders/{id} reads an order, GET
-// /orders?limit=N&after=ID lists a page (the answer's "next" is the next
-// page's after). Any HTTP
-// client can call it; POST /orders also accepts CloudEvents.
-func routes(svc *Service, mw handler.Middleware, logger *slog.Logger) http.Handler {
+// Routes returns the API over svc: POST /orders runs svc.Create behind the
+// default middleware stack (logging to logger) and then mw (the
+// idempotency middleware, or any handler.Middleware); GET /orders/{id}
+// reads an order; GET /orders?limit=N&after=ID lists a page (the answer's
+// "next" is the next page's after). Any HTTP client can call it; POST
+// /orders also accepts CloudEvents. Errors of svc other than invalid input
+// and not found are logged to logger.
+func Routes(svc *Service, mw handler.Middleware, logger *slog.Logger) http.Handler {
 	// The default stack first (one log line per create, which takes the
 	// place of the server's access-log line; spans, metrics, the platform
 	// deadline), then idempotency. GET routes keep the access-log line.
