@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/fnkit/fnkit/handler/handlertest"
-	"github.com/fnkit/fnkit/state/memstore"
+	"github.com/fnkit/fnkit/examples/sqs-worker/shipping"
 )
 
+// Example invokes the function as main wires it, directly, the way a Step
+// Functions task does.
 func Example() {
-	h := NewHandler(&Warehouse{}, memstore.New())
-	res := handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithJSON(Shipment{OrderID: "o-1", SKU: "tea", Qty: 12})))
-	var r Result
-	_ = res.Decode(&r)
-	fmt.Println(r.OrderID, r.Parcels, res.Err)
-	// Output: o-1 2 <nil>
+	out, err := newFunction(&shipping.Warehouse{}).Invoke(context.Background(), []byte(`{"orderId":"o-9","sku":"tea","qty":11}`))
+	fmt.Println(string(out), err)
+	// Output: {"orderId":"o-9","parcels":2} <nil>
 }

@@ -20,8 +20,11 @@
 //
 //	GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -ldflags=-s -o bootstrap ./examples/sqs-worker
 //
-// Records are kept in memory, per execution environment; give NewHandler
-// a shared store (state/dynamostore) to deduplicate across environments.
+// The worker itself is package shipping (./shipping); this file only wires
+// it to the Lambda adapter behind the default middleware stack.
+//
+// Records are kept in memory, per execution environment; give
+// shipping.NewHandler a shared store (state/dynamostore) to deduplicate across environments.
 package main
 
 import (
@@ -29,20 +32,26 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
+	"github.com/fnkit/fnkit/examples/sqs-worker/shipping"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state/memstore"
 )
 
 func main() {
-	w := &Warehouse{}
-	// The default stack: one log line, a span and metrics per record.
-	h := middleware.DefaultStack()(NewHandler(w, memstore.New()))
-	f := awslambda.New(h,
-		// Lambda sends SIGTERM before shutting the environment down:
-		// flush what must not be lost (here: a summary line).
-		awslambda.WithSIGTERM(func() { fmt.Fprintf(os.Stderr, "sqs-worker: shutting down after %d shipments\n", w.Shipped()) }))
-	if err := f.Start(); err != nil {
+	w := &shipping.Warehouse{}
+	if err := newFunction(w).Start(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// newFunction is the worker as a Lambda function: w's handler behind the
+// default stack (one log line, a span and metrics per record), with an
+// in-memory idempotency store.
+func newFunction(w *shipping.Warehouse) *awslambda.Function {
+	h := middleware.DefaultStack()(shipping.NewHandler(w, memstore.New()))
+	return awslambda.New(h,
+		// Lambda sends SIGTERM before shutting the environment down:
+		// flush what must not be lost (here: a summary line).
+		awslambda.WithSIGTERM(func() { fmt.Fprintf(os.Stderr, "sqs-worker: shutting down after %d shipments\n", w.Shipped()) }))
 }

@@ -7,43 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnkit/fnkit/examples/sqs-worker/shipping"
+
 	"github.com/fnkit/fnkit/adapters/awslambda"
-	"github.com/fnkit/fnkit/handler"
-	"github.com/fnkit/fnkit/handler/handlertest"
 	"github.com/fnkit/fnkit/state/memstore"
 )
-
-func TestShipThroughHandlertest(t *testing.T) {
-	ctx := context.Background()
-	w := &Warehouse{}
-	h := NewHandler(w, memstore.New())
-	e := handlertest.NewEvent(handlertest.WithID("m-1"), handlertest.WithSource("arn:aws:sqs:us-east-1:123456789012:shipments"),
-		handlertest.WithJSON(Shipment{OrderID: "o-1", SKU: "tea", Qty: 25}))
-	res := handlertest.Invoke(ctx, h, e)
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	if got := handlertest.ReplyAs[Result](t, res); got != (Result{OrderID: "o-1", Parcels: 3}) {
-		t.Errorf("reply = %+v", got)
-	}
-	// SQS delivers at least once: the same message again ships nothing.
-	if res := handlertest.Invoke(ctx, h, e); res.Err != nil || handlertest.ReplyAs[Result](t, res).Parcels != 3 {
-		t.Errorf("duplicate: %+v", res)
-	}
-	if w.Shipped() != 1 {
-		t.Errorf("shipped %d times, want once", w.Shipped())
-	}
-	for sku, want := range map[string]handler.Class{"discontinued": handler.ClassPermanent, "busy": handler.ClassThrottled, "flaky": handler.ClassRetryable} {
-		e := handlertest.NewEvent(handlertest.WithID("m-"+sku), handlertest.WithJSON(Shipment{OrderID: "o", SKU: sku, Qty: 1}))
-		if res := handlertest.Invoke(ctx, h, e); res.Class() != want {
-			t.Errorf("%s: class %v (%v), want %v", sku, res.Class(), res.Err, want)
-		}
-	}
-	bad := handlertest.NewEvent(handlertest.WithJSON(Shipment{OrderID: "o", SKU: "tea", Qty: 0}))
-	if res := handlertest.Invoke(ctx, h, bad); res.Class() != handler.ClassInvalidInput || !strings.Contains(res.Err.Error(), "qty") {
-		t.Errorf("qty 0: %v", res.Err)
-	}
-}
 
 func sqsBatch(t testing.TB, bodies map[string]string, order []string) []byte {
 	t.Helper()
@@ -63,8 +31,8 @@ func sqsBatch(t testing.TB, bodies map[string]string, order []string) []byte {
 }
 
 func TestLambdaPartialBatch(t *testing.T) {
-	w := &Warehouse{}
-	f := awslambda.New(NewHandler(w, memstore.New()))
+	w := &shipping.Warehouse{}
+	f := awslambda.New(shipping.NewHandler(w, memstore.New()))
 	bodies := map[string]string{
 		"ok-1": `{"orderId":"o-1","sku":"tea","qty":1}`, "ok-2": `{"orderId":"o-2","sku":"tea","qty":2}`,
 		"flaky": `{"orderId":"o-3","sku":"flaky","qty":1}`, "gone": `{"orderId":"o-4","sku":"discontinued","qty":1}`,
@@ -89,7 +57,7 @@ func TestLambdaPartialBatch(t *testing.T) {
 }
 
 func TestStepFunctionsErrorTypes(t *testing.T) {
-	f := awslambda.New(NewHandler(&Warehouse{}, memstore.New()))
+	f := awslambda.New(shipping.NewHandler(&shipping.Warehouse{}, memstore.New()))
 	out, err := f.Invoke(context.Background(), []byte(`{"orderId":"o-9","sku":"tea","qty":11}`))
 	if err != nil || string(out) != `{"orderId":"o-9","parcels":2}` {
 		t.Fatalf("task = %s, %v", out, err)

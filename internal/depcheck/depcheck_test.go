@@ -110,8 +110,10 @@ var rules = map[string]rule{
 	"adapters/awslambda": {families: []string{"cloudevents", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// The SQS worker is a whole Lambda function: aws-lambda-go and the in-memory store, nothing else.
 	"examples/sqs-worker": {families: []string{"cloudevents", "breaker", "lambda", "otel", "backoff"},
-		fnkit:  []string{"handler", "events", "adapters/httpserver", "adapters/awslambda", "idempotency", "state", "state/memstore", "middleware"},
+		fnkit:  []string{"handler", "events", "adapters/httpserver", "adapters/awslambda", "idempotency", "state", "state/memstore", "middleware", "examples/sqs-worker/shipping"},
 		forbid: []string{sdkClient, "github.com/redis/", "github.com/jackc/", "go.etcd.io/bbolt", "github.com/GoogleCloudPlatform/", "github.com/aws/aws-sdk-go-v2"}},
+	// The worker's logic: the handler, idempotency and the state port; no Lambda, no store driver.
+	"examples/sqs-worker/shipping": {families: []string{"cloudevents"}, fnkit: []string{"handler", "idempotency", "state"}, forbid: []string{sdkClient, "github.com/aws/"}},
 	"examples/storage-consumer": {families: []string{"cloudevents", "breaker", "ffgo", "lambda", "backoff", "otel"},
 		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state"}},
 	"internal/ids":        {},

@@ -1,4 +1,9 @@
-package main
+// Package shipping is the business logic of the sqs-worker function: a
+// Warehouse that ships a Shipment, and NewHandler, which serves it as an
+// fnkit handler behind idempotency over the state.Store it is given. No
+// Lambda, no SQS in it: command sqs-worker (the parent directory) picks
+// the adapter and wires it.
+package shipping
 
 import (
 	"context"
