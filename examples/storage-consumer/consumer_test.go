@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,99 +11,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+
 	cloudevents "github.com/cloudevents/sdk-go/v2"
-	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnkit/fnkit/adapters/cloudfunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/knative"
 	"github.com/fnkit/fnkit/events"
-	"github.com/fnkit/fnkit/handler"
 	"github.com/fnkit/fnkit/handler/handlertest"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
-
-func upload(t *testing.T, obj map[string]any) event.Event {
-	t.Helper()
-	return handlertest.NewEvent(
-		handlertest.WithID("up-1"),
-		handlertest.WithSource("//storage.googleapis.com/projects/_/buckets/uploads"),
-		handlertest.WithType(events.TypeStorageObjectFinalized),
-		handlertest.WithSubject("objects/"+obj["name"].(string)),
-		handlertest.WithJSON(obj))
-}
-
-func TestAcceptsImages(t *testing.T) {
-	pub := events.NewMemory()
-	res := handlertest.Invoke(context.Background(), NewHandler(pub),
-		upload(t, map[string]any{"bucket": "uploads", "name": "cat.png", "contentType": "image/png", "size": "2048"}))
-	if res.Err != nil || res.Reply != nil {
-		t.Fatalf("Invoke: %v, reply %v", res.Err, res.Reply)
-	}
-	e := pub.AssertPublished(t, TypeAccepted)
-	var up Upload
-	if err := json.Unmarshal(e.Data(), &up); err != nil {
-		t.Fatal(err)
-	}
-	if up != (Upload{Bucket: "uploads", Name: "cat.png", ContentType: "image/png", Size: 2048}) {
-		t.Fatalf("published %+v", up)
-	}
-	if e.ID() != "up-1/"+TypeAccepted || e.Source() != Source || e.Subject() != "objects/cat.png" {
-		t.Fatalf("follow-up %s", e)
-	}
-}
-
-func TestRejectsOtherTypes(t *testing.T) {
-	pub := events.NewMemory()
-	res := handlertest.Invoke(context.Background(), NewHandler(pub),
-		upload(t, map[string]any{"bucket": "uploads", "name": "x.exe", "contentType": "application/x-msdownload", "size": 10}))
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	pub.AssertTypes(t, TypeRejected)
-	if !strings.Contains(string(pub.Events()[0].Data()), "is not an image") {
-		t.Fatalf("rejection %s", pub.Events()[0].Data())
-	}
-}
-
-func TestFailures(t *testing.T) {
-	cases := []struct {
-		name  string
-		e     event.Event
-		class handler.Class
-	}{
-		{"too large", upload(t, map[string]any{"bucket": "b", "name": "big.png", "contentType": "image/png", "size": "999999999"}), handler.ClassPermanent},
-		{"no bucket", upload(t, map[string]any{"name": "a.png", "contentType": "image/png"}), handler.ClassInvalidInput},
-		{"not an object", handlertest.NewEvent(handlertest.WithType(events.TypeStorageObjectFinalized), handlertest.WithData("application/json", []byte(`[1]`))), handler.ClassInvalidInput},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			pub := events.NewMemory()
-			res := handlertest.Invoke(context.Background(), NewHandler(pub), c.e)
-			if res.Class() != c.class {
-				t.Fatalf("class %v (%v), want %v", res.Class(), res.Err, c.class)
-			}
-			pub.AssertNone(t)
-		})
-	}
-	pub := events.NewMemory()
-	res := handlertest.Invoke(context.Background(), NewHandler(pub), handlertest.NewEvent(handlertest.WithType(events.TypeStorageObjectDeleted)))
-	if res.Err != nil {
-		t.Fatalf("a delete event: %v, want it ignored", res.Err)
-	}
-	pub.AssertNone(t)
-}
-
-func TestPublishFailureIsRetried(t *testing.T) {
-	pub := events.NewMemory()
-	pub.FailWith(func(event.Event) error { return errors.New("sink down") })
-	res := handlertest.Invoke(context.Background(), NewHandler(pub),
-		upload(t, map[string]any{"bucket": "b", "name": "a.png", "contentType": "image/png"}))
-	if res.Class() != handler.ClassRetryable || !strings.Contains(res.Err.Error(), "sink down") {
-		t.Fatalf("publish failure: %v (%v), want retryable", res.Err, res.Class())
-	}
-}
 
 func legacyUpload(t *testing.T) []byte {
 	b, err := os.ReadFile(filepath.Join("testdata", "legacy_storage.json"))
@@ -139,14 +56,14 @@ func TestOnEveryAdapter(t *testing.T) {
 		return resp.StatusCode
 	}
 	check := func(t *testing.T, pub *events.Memory) {
-		e := pub.AssertPublished(t, TypeAccepted)
-		if e.ID() != ev.ID()+"/"+TypeAccepted || e.Subject() != "objects/folder/Test.cs" {
+		e := pub.AssertPublished(t, uploads.TypeAccepted)
+		if e.ID() != ev.ID()+"/"+uploads.TypeAccepted || e.Subject() != "objects/folder/Test.cs" {
 			t.Fatalf("follow-up %s", e)
 		}
 	}
 	t.Run("httpserver", func(t *testing.T) {
 		pub := events.NewMemory()
-		srv := httptest.NewServer(httpserver.New(NewHandler(pub), httpserver.WithLogger(quiet)))
+		srv := httptest.NewServer(httpserver.New(uploads.NewHandler(pub), httpserver.WithLogger(quiet)))
 		defer srv.Close()
 		if code := post(t, srv.URL); code != 204 {
 			t.Fatalf("status %d", code)
@@ -155,7 +72,7 @@ func TestOnEveryAdapter(t *testing.T) {
 	})
 	t.Run("knative", func(t *testing.T) {
 		pub := events.NewMemory()
-		srv := httptest.NewServer(knative.New(NewHandler(pub), knative.WithHTTPOptions(httpserver.WithLogger(quiet))))
+		srv := httptest.NewServer(knative.New(uploads.NewHandler(pub), knative.WithHTTPOptions(httpserver.WithLogger(quiet))))
 		defer srv.Close()
 		if code := post(t, srv.URL); code != 204 {
 			t.Fatalf("status %d", code)
@@ -166,7 +83,7 @@ func TestOnEveryAdapter(t *testing.T) {
 		// The framework's own server is exercised in adapters/cloudfunctions;
 		// here the function it would call.
 		pub := events.NewMemory()
-		fn := cloudfunctions.CloudEventFunc(NewHandler(pub), cloudfunctions.WithDeadLetter(pub), cloudfunctions.WithLogger(quiet))
+		fn := cloudfunctions.CloudEventFunc(uploads.NewHandler(pub), cloudfunctions.WithDeadLetter(pub), cloudfunctions.WithLogger(quiet))
 		if err := fn(context.Background(), cloudevents.Event(ev)); err != nil {
 			t.Fatal(err)
 		}

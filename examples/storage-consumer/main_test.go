@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+
 	"github.com/fnkit/fnkit/events"
 )
 
@@ -125,7 +127,7 @@ func TestMainOnEveryRuntime(t *testing.T) {
 				t.Fatalf("sink got %d events, want 1", len(got)-before)
 			}
 			h := got[len(got)-1]
-			if h.Get("Ce-Type") != TypeAccepted || h.Get("Ce-Id") != ev.ID()+"-"+rt.name+"/"+TypeAccepted {
+			if h.Get("Ce-Type") != uploads.TypeAccepted || h.Get("Ce-Id") != ev.ID()+"-"+rt.name+"/"+uploads.TypeAccepted {
 				t.Fatalf("follow-up %v", h)
 			}
 			if rt.name == "knative" && h.Get("Ce-Runtime") != "knative" {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/events"
 )
@@ -21,21 +23,21 @@ const s3Notification = `{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3"
 // an S3 notification (URL-encoded key, content type from the extension).
 func TestS3UploadOnLambda(t *testing.T) {
 	pub := events.NewMemory()
-	if _, err := awslambda.New(NewHandler(pub)).Invoke(context.Background(), []byte(s3Notification)); err != nil {
+	if _, err := awslambda.New(uploads.NewHandler(pub)).Invoke(context.Background(), []byte(s3Notification)); err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
-	e := pub.AssertPublished(t, TypeAccepted)
-	var up Upload
+	e := pub.AssertPublished(t, uploads.TypeAccepted)
+	var up uploads.Upload
 	if err := json.Unmarshal(e.Data(), &up); err != nil {
 		t.Fatal(err)
 	}
-	if up != (Upload{Bucket: "photos", Name: "holiday/my cat.jpg", ContentType: "image/jpeg", Size: 4096}) {
+	if up != (uploads.Upload{Bucket: "photos", Name: "holiday/my cat.jpg", ContentType: "image/jpeg", Size: 4096}) {
 		t.Fatalf("published %+v", up)
 	}
 	// A broken record is invalid input, and Lambda is told the invocation failed.
 	bad := `{"Records":[{"eventSource":"aws:s3","awsRegion":"eu-west-1","eventName":"ObjectCreated:Put",
 "responseElements":{"x-amz-request-id":"R","x-amz-id-2":"I"},"s3":{"bucket":{"name":"photos"},"object":{"key":"%zz","size":1}}}]}`
-	if _, err := awslambda.New(NewHandler(events.NewMemory())).Invoke(context.Background(), []byte(bad)); err == nil {
+	if _, err := awslambda.New(uploads.NewHandler(events.NewMemory())).Invoke(context.Background(), []byte(bad)); err == nil {
 		t.Fatal("a key that is not URL-encoded was accepted")
 	}
 }

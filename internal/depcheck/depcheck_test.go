@@ -115,7 +115,10 @@ var rules = map[string]rule{
 	// The worker's logic: the handler, idempotency and the state port; no Lambda, no store driver.
 	"examples/sqs-worker/shipping": {families: []string{"cloudevents"}, fnkit: []string{"handler", "idempotency", "state"}, forbid: []string{sdkClient, "github.com/aws/"}},
 	"examples/storage-consumer": {families: []string{"cloudevents", "breaker", "ffgo", "lambda", "backoff", "otel"},
-		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state"}},
+		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state", "examples/storage-consumer/uploads"}},
+	// The consumer's logic: the handler and the events port; no adapter, no platform SDK.
+	"examples/storage-consumer/uploads": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"},
+		forbid: []string{sdkClient, "github.com/aws/", "github.com/GoogleCloudPlatform/"}},
 	"internal/ids":        {},
 	"internal/ceheader":   {},
 	"internal/awserr":     {families: []string{"awssdk", "cloudevents"}, fnkit: []string{"handler"}},

@@ -1,18 +1,8 @@
-// Command storage-consumer is an event consumer: it reacts to a file
-// uploaded to a Cloud Storage bucket (google.cloud.storage.object.v1.finalized)
-// or to an S3 bucket (com.amazonaws.s3.ObjectCreated:*), and publishes a
-// follow-up event saying whether the upload was accepted. The same handler
-// runs unchanged on AWS Lambda, Google Cloud Functions, Knative or Cloud
-// Run, and on a laptop: main picks the adapter from the environment
-// (adapters/platform).
-//
-//	AWS_LAMBDA_RUNTIME_API    AWS Lambda (S3 notifications)
-//	FUNCTION_TARGET=OnUpload  Cloud Functions (functions-framework-go)
-//	K_SERVICE=…               Knative / Cloud Run (CloudEvents over HTTP)
-//	otherwise                 a local net/http server on $PORT (8080)
-//
-// Follow-up events go to K_SINK (a Knative SinkBinding, or any CloudEvents
-// HTTP receiver) when it is set, and to the log otherwise.
+// Package uploads is the business logic of the storage-consumer function:
+// NewHandler reacts to an uploaded object and publishes a follow-up event
+// through the events.Publisher it is given. No platform in it: command
+// storage-consumer (the parent directory) picks the publisher and the
+// adapter.
 //
 // The rules: images up to MaxBytes are accepted (com.example.upload.accepted),
 // other content types are rejected (com.example.upload.rejected) — both are
@@ -22,7 +12,7 @@
 // retried by the platform. Follow-up ids derive from the upload event's
 // id, so a redelivered upload publishes the same follow-up event, which a
 // receiver deduplicates on source+id.
-package main
+package uploads
 
 import (
 	"context"
