@@ -3,27 +3,33 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/fnkit/fnkit/examples/scheduled-job/nightly"
 	"github.com/fnkit/fnkit/handler/handlertest"
 	"github.com/fnkit/fnkit/state/memstore"
 )
 
-// The job in a unit test: two orders, a PingSource tick at 03:00, and the
-// report of the run.
+// Example runs the job as main wires it (the default stack, then
+// idempotency): a redelivered tick gets the first run's report and does
+// not run again, so the order placed in between is not expired.
 func Example() {
 	ctx := context.Background()
 	store := memstore.New()
-	job := NewJob(store, 48*time.Hour, time.Now)
+	job := nightly.NewJob(store, 48*time.Hour, time.Now)
+	h := newHandler(store, job, slog.New(slog.DiscardHandler))
 	night := time.Date(2026, 3, 14, 3, 0, 0, 0, time.UTC)
-	_ = job.Place(ctx, Order{ID: "stale", PlacedAt: night.Add(-72 * time.Hour)})
-	_ = job.Place(ctx, Order{ID: "recent", PlacedAt: night.Add(-2 * time.Hour)})
-	tick := handlertest.NewEvent(handlertest.WithID("ping-1"), handlertest.WithType(TypePing), handlertest.WithTime(night),
+	tick := handlertest.NewEvent(handlertest.WithID("ping-1"), handlertest.WithType(nightly.TypePing), handlertest.WithTime(night),
 		handlertest.WithSource("/apis/v1/namespaces/default/pingsources/nightly"))
-	res := handlertest.Invoke(ctx, job.Handler(), tick)
-	fmt.Println(res.Err)
-	fmt.Println(string(res.Reply.Data()))
+	_ = job.Place(ctx, nightly.Order{ID: "stale", PlacedAt: night.Add(-72 * time.Hour)})
+	first := handlertest.Invoke(ctx, h, tick)
+	_ = job.Place(ctx, nightly.Order{ID: "late", PlacedAt: night.Add(-96 * time.Hour)})
+	again := handlertest.Invoke(ctx, h, tick)
+	fmt.Println(first.Err, again.Err, string(first.Reply.Data()) == string(again.Reply.Data()))
+	o, _ := job.Get(ctx, "late")
+	fmt.Println(o.Status)
 	// Output:
-	// <nil>
-	// {"run":"/apis/v1/namespaces/default/pingsources/nightly#ping-1","asOf":"2026-03-14T03:00:00Z","cutoff":"2026-03-12T03:00:00Z","expired":["stale"],"pending":1}
+	// <nil> <nil> true
+	// pending
 }

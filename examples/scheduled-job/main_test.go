@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnkit/fnkit/examples/scheduled-job/nightly"
+
 	"github.com/fnkit/fnkit/state/boltstore"
 )
 
@@ -51,7 +53,7 @@ func TestMainOnEveryRuntime(t *testing.T) {
 		}},
 		{"knative", []string{"K_SERVICE=scheduled-job"}, func(url string) *http.Request {
 			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{}`))
-			setCE(req, "ping-1", "/apis/v1/namespaces/default/pingsources/nightly", TypePing, "2026-03-14T03:00:00Z")
+			setCE(req, "ping-1", "/apis/v1/namespaces/default/pingsources/nightly", nightly.TypePing, "2026-03-14T03:00:00Z")
 			return req
 		}},
 		{"local", []string{"HOST=127.0.0.1"}, func(url string) *http.Request {
@@ -107,7 +109,7 @@ func TestMainOnEveryRuntime(t *testing.T) {
 				}
 			}
 			placed, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"id":"stale","placedAt":"2026-03-10T00:00:00Z"}`))
-			setCE(placed, "placed-stale", "/shop", TypeOrderPlaced, "2026-03-10T00:00:00Z")
+			setCE(placed, "placed-stale", "/shop", nightly.TypeOrderPlaced, "2026-03-10T00:00:00Z")
 			if code, _, body := send(t, placed); code/100 != 2 {
 				t.Fatalf("order.placed: %d %s %s", code, body, stderr.String())
 			}
@@ -116,7 +118,7 @@ func TestMainOnEveryRuntime(t *testing.T) {
 				t.Fatalf("tick: %d %s %s", code, body, stderr.String())
 			}
 			if rt.name != "cloudfunctions" { // a CloudEvent function has no reply
-				var rep Report
+				var rep nightly.Report
 				if err := json.Unmarshal([]byte(body), &rep); err != nil || !slices.Equal(rep.Expired, []string{"stale"}) {
 					t.Fatalf("report %s %v", body, err)
 				}
@@ -128,8 +130,8 @@ func TestMainOnEveryRuntime(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			o, err := NewJob(s, time.Hour, time.Now).Get(context.Background(), "stale")
-			if err != nil || o.Status != StatusExpired {
+			o, err := nightly.NewJob(s, time.Hour, time.Now).Get(context.Background(), "stale")
+			if err != nil || o.Status != nightly.StatusExpired {
 				t.Fatalf("stored order %+v %v", o, err)
 			}
 		})

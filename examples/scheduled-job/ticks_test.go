@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnkit/fnkit/examples/scheduled-job/nightly"
+
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/events"
@@ -39,7 +41,7 @@ const scheduledEvent = `{
 // named after its id, and a redelivery of the same payload runs nothing.
 func TestEventBridgeScheduleOnLambda(t *testing.T) {
 	store := memstore.New()
-	job := NewJob(store, 48*time.Hour, time.Now)
+	job := nightly.NewJob(store, 48*time.Hour, time.Now)
 	h := newHandler(store, job, quiet)
 	fn := awslambda.New(h)
 	mustInvoke(t, h, placedEvent(t, "a", asOf.Add(-49*time.Hour)))
@@ -48,22 +50,22 @@ func TestEventBridgeScheduleOnLambda(t *testing.T) {
 	if err != nil || string(out) != "null" {
 		t.Fatalf("invoke: %s %v", out, err)
 	}
-	if o := status(t, job, "a"); o.Status != StatusExpired || o.ExpiredBy != "aws.events#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa" {
+	if o := status(t, job, "a"); o.Status != nightly.StatusExpired || o.ExpiredBy != "aws.events#53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa" {
 		t.Fatalf("a: %+v", o)
 	}
-	if o := status(t, job, "fresh"); o.Status != StatusPending {
+	if o := status(t, job, "fresh"); o.Status != nightly.StatusPending {
 		t.Fatalf("the cutoff is not the schedule's time: fresh %+v", o)
 	}
 	mustInvoke(t, h, placedEvent(t, "b", asOf.Add(-72*time.Hour)))
 	if _, err := fn.Invoke(context.Background(), []byte(scheduledEvent)); err != nil {
 		t.Fatal(err)
 	}
-	if o := status(t, job, "b"); o.Status != StatusPending {
+	if o := status(t, job, "b"); o.Status != nightly.StatusPending {
 		t.Fatalf("a redelivered schedule event ran again: %+v", o)
 	}
 	// A store that fails makes the invocation fail, retryable, so that
 	// Lambda retries the event.
-	broken := newHandler(memstore.New(), NewJob(failingStore{}, time.Hour, time.Now), quiet)
+	broken := newHandler(memstore.New(), nightly.NewJob(failingStore{}, time.Hour, time.Now), quiet)
 	if _, err := awslambda.New(broken).Invoke(context.Background(), []byte(scheduledEvent)); err == nil || !strings.Contains(err.Error(), "Retryable") {
 		t.Fatalf("failing store: %v", err)
 	}
@@ -71,7 +73,7 @@ func TestEventBridgeScheduleOnLambda(t *testing.T) {
 
 // serve runs the job behind httpserver on 127.0.0.1, with the options
 // main uses.
-func serve(t *testing.T, job *Job, store *memstore.Store) string {
+func serve(t *testing.T, job *nightly.Job, store *memstore.Store) string {
 	t.Helper()
 	srv := httptest.NewServer(httpserver.New(newHandler(store, job, quiet), httpOptions()...))
 	t.Cleanup(srv.Close)
@@ -94,8 +96,8 @@ func do(t *testing.T, req *http.Request) (int, http.Header, string) {
 // the report from the reply.
 func TestPingSourceOverHTTP(t *testing.T) {
 	store := memstore.New()
-	job := NewJob(store, 48*time.Hour, time.Now)
-	if err := job.Place(context.Background(), Order{ID: "a", PlacedAt: asOf.Add(-50 * time.Hour)}); err != nil {
+	job := nightly.NewJob(store, 48*time.Hour, time.Now)
+	if err := job.Place(context.Background(), nightly.Order{ID: "a", PlacedAt: asOf.Add(-50 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	url := serve(t, job, store)
@@ -107,10 +109,10 @@ func TestPingSourceOverHTTP(t *testing.T) {
 	req.Header.Set("Ce-Time", "2026-03-14T03:00:00.000412Z")
 	req.Header.Set("Content-Type", "application/json")
 	code, h, body := do(t, req)
-	if code != http.StatusOK || h.Get("Ce-Type") != TypeReport {
+	if code != http.StatusOK || h.Get("Ce-Type") != nightly.TypeReport {
 		t.Fatalf("%d %v %s", code, h, body)
 	}
-	var rep Report
+	var rep nightly.Report
 	if err := json.Unmarshal([]byte(body), &rep); err != nil || !slices.Equal(rep.Expired, []string{"a"}) ||
 		!rep.AsOf.Equal(time.Date(2026, 3, 14, 3, 0, 0, 412000, time.UTC)) {
 		t.Fatalf("report %s %v", body, err)
@@ -136,29 +138,29 @@ func cloudSchedulerPost(t *testing.T, url string, at string) *http.Request {
 // refused with 400 naming the header.
 func TestCloudSchedulerOverHTTP(t *testing.T) {
 	store := memstore.New()
-	job := NewJob(store, 48*time.Hour, time.Now)
+	job := nightly.NewJob(store, 48*time.Hour, time.Now)
 	ctx := context.Background()
-	if err := job.Place(ctx, Order{ID: "a", PlacedAt: asOf.Add(-50 * time.Hour)}); err != nil {
+	if err := job.Place(ctx, nightly.Order{ID: "a", PlacedAt: asOf.Add(-50 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	url := serve(t, job, store)
 	code, h, first := do(t, cloudSchedulerPost(t, url, "2026-03-14T03:00:00Z"))
-	if code != http.StatusOK || h.Get("Ce-Type") != TypeReport {
+	if code != http.StatusOK || h.Get("Ce-Type") != nightly.TypeReport {
 		t.Fatalf("%d %v %s", code, h, first)
 	}
-	var rep Report
+	var rep nightly.Report
 	if err := json.Unmarshal([]byte(first), &rep); err != nil || !slices.Equal(rep.Expired, []string{"a"}) ||
 		rep.Run != "cloudscheduler.googleapis.com/nightly-expiry#nightly-expiry@2026-03-14T03:00:00Z" {
 		t.Fatalf("report %s %v", first, err)
 	}
-	if err := job.Place(ctx, Order{ID: "b", PlacedAt: asOf.Add(-50 * time.Hour)}); err != nil {
+	if err := job.Place(ctx, nightly.Order{ID: "b", PlacedAt: asOf.Add(-50 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	// Cloud Scheduler retries a failed attempt with the same schedule time.
 	if code, _, again := do(t, cloudSchedulerPost(t, url, "2026-03-14T03:00:00Z")); code != http.StatusOK || again != first {
 		t.Fatalf("retry: %d %s, want %s", code, again, first)
 	}
-	if o := status(t, job, "b"); o.Status != StatusPending {
+	if o := status(t, job, "b"); o.Status != nightly.StatusPending {
 		t.Fatalf("the retry ran again: %+v", o)
 	}
 	bad := cloudSchedulerPost(t, url, "")
@@ -183,7 +185,7 @@ func TestCloudSchedulerOverHTTP(t *testing.T) {
 // event, as of its publish time.
 func TestCloudSchedulerThroughPubSub(t *testing.T) {
 	store := memstore.New()
-	job := NewJob(store, 48*time.Hour, time.Now)
+	job := nightly.NewJob(store, 48*time.Hour, time.Now)
 	h := newHandler(store, job, quiet)
 	mustInvoke(t, h, placedEvent(t, "a", asOf.Add(-50*time.Hour)))
 	push := `{"message":{"data":"e30=","messageId":"9876543210","publishTime":"2026-03-14T03:00:01.512Z"},"subscription":"projects/acme/subscriptions/eventarc-nightly"}`
@@ -191,7 +193,7 @@ func TestCloudSchedulerThroughPubSub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := handlertest.ReplyAs[Report](t, mustInvoke(t, h, e))
+	rep := handlertest.ReplyAs[nightly.Report](t, mustInvoke(t, h, e))
 	if !slices.Equal(rep.Expired, []string{"a"}) || !rep.AsOf.Equal(time.Date(2026, 3, 14, 3, 0, 1, 512e6, time.UTC)) {
 		t.Fatalf("report %+v", rep)
 	}
@@ -199,14 +201,14 @@ func TestCloudSchedulerThroughPubSub(t *testing.T) {
 
 // TestIsTick: only the schedulers' events run the job.
 func TestIsTick(t *testing.T) {
-	for typ, want := range map[string]bool{TypeTick: true, TypeEventBridgeSchedule: true, TypePing: true,
-		events.TypePubSubMessagePublished: true, TypeOrderPlaced: false, "com.example.other": false} {
-		if got := IsTick(handlertest.NewEvent(handlertest.WithType(typ))); got != want {
+	for typ, want := range map[string]bool{nightly.TypeTick: true, nightly.TypeEventBridgeSchedule: true, nightly.TypePing: true,
+		events.TypePubSubMessagePublished: true, nightly.TypeOrderPlaced: false, "com.example.other": false} {
+		if got := nightly.IsTick(handlertest.NewEvent(handlertest.WithType(typ))); got != want {
 			t.Errorf("IsTick(%s) = %v", typ, got)
 		}
 	}
 	store := memstore.New()
-	res := handlertest.Invoke(context.Background(), newHandler(store, NewJob(store, time.Hour, time.Now), quiet),
+	res := handlertest.Invoke(context.Background(), newHandler(store, nightly.NewJob(store, time.Hour, time.Now), quiet),
 		handlertest.NewEvent(handlertest.WithType("com.example.other")))
 	if res.Err != nil || res.Reply != nil || res.Class() != handler.ClassNone {
 		t.Fatalf("other event: %v %v", res.Reply, res.Err)

@@ -132,8 +132,11 @@ var rules = map[string]rule{
 		forbid: []string{"github.com/redis/", "github.com/jackc/", awsService + "dynamodb", awsService + "sqs", awsService + "sns"}},
 	// The scheduled job: the embedded store and every adapter; no AWS SDK, Redis or pgx.
 	"examples/scheduled-job": {families: []string{"cloudevents", "bolt", "breaker", "otel", "backoff", "lambda", "ffgo"},
-		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
+		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware", "examples/scheduled-job/nightly"},
 		forbid: []string{"github.com/redis/", "github.com/jackc/", "github.com/aws/aws-sdk-go-v2"}},
+	// The job's logic: the handler, the events mappings and the state port; no adapter, no store driver.
+	"examples/scheduled-job/nightly": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events", "state"},
+		forbid: []string{sdkClient, "github.com/aws/", "github.com/GoogleCloudPlatform/", "go.etcd.io/bbolt"}},
 	"adapters/platform": {families: []string{"cloudevents", "lambda", "ffgo", "breaker", "backoff"},
 		fnkit: []string{"handler", "adapters", "events"}},
 	"cmd/fnkit":                 {families: []string{"cloudevents", "cloudevents-http", "lambda", "xmod", "breaker", "backoff"}, fnkit: []string{"examples", "adapters", "events", "handler"}},

@@ -1,16 +1,9 @@
-// Command scheduled-job is a nightly job over a state.Store: it expires
-// the orders left unpaid for longer than MaxAge. It keeps its own view of
-// the orders from order.placed and order.paid events, and runs on a
-// schedule:
-//
-//	AWS Lambda       an EventBridge schedule ("Scheduled Event", source aws.events)
-//	Cloud Functions  Cloud Scheduler publishing to a Pub/Sub topic (messagePublished)
-//	Knative          a PingSource (dev.knative.sources.ping)
-//	Cloud Run, local Cloud Scheduler's HTTP POST (X-CloudScheduler headers), or any
-//	                 plain POST for a manual run
-//
-// The same binary runs on each: main picks the adapter from the
-// environment (adapters/platform).
+// Package nightly is the business logic of the scheduled-job function:
+// Job, a nightly run over the state.Store it is given (with an injected
+// clock) that expires the orders left unpaid for longer than MaxAge, and
+// CloudSchedulerDecoder for Cloud Scheduler's HTTP POSTs. No platform in
+// it: command scheduled-job (the parent directory) wires the store, the
+// middleware (idempotency included) and the adapter.
 //
 // A run is idempotent per tick: its cutoff is the tick's scheduled time
 // minus MaxAge (not the clock when it happens to run), and the idempotency
@@ -19,7 +12,7 @@
 // since is not expired by a late duplicate. Each order moves from pending
 // to expired by compare-and-swap, so a payment racing the job either lands
 // first (the order is kept) or finds the order expired (ErrExpired).
-package main
+package nightly
 
 import (
 	"context"

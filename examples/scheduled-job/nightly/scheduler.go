@@ -1,4 +1,4 @@
-package main
+package nightly
 
 import (
 	"net/http"
