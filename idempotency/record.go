@@ -35,7 +35,11 @@ func encodeRecord(status byte, hash []byte, reply *event.Event) ([]byte, error) 
 		sum := sha256.Sum256(hash)
 		hash = sum[:]
 	}
-	b := make([]byte, 0, 2+len(hash)+256)
+	size := 2 + len(hash)
+	if reply != nil {
+		size += 64 + len(reply.DataEncoded) // the reply's attributes are usually short
+	}
+	b := make([]byte, 0, size)
 	b = append(b, status, byte(len(hash)))
 	b = append(b, hash...)
 	if reply != nil {

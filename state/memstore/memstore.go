@@ -131,7 +131,14 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 	if e, ok := s.live(key, now); ok {
 		return e.item(), fmt.Errorf("memstore: create %q: %w", key, state.ErrAlreadyExists)
 	}
-	return s.write(key, value, ttl, now).item(), nil
+	e := s.write(key, value, ttl, now)
+	// The caller's value is already a copy distinct from the stored one:
+	// hand it back rather than cloning the stored copy a second time.
+	v := value
+	if v == nil {
+		v = []byte{}
+	}
+	return state.Item{Value: v, Version: e.version, ExpiresAt: e.expiresAt}, nil
 }
 
 // Put stores value at key whatever is there and returns the new version.
