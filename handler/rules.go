@@ -59,7 +59,14 @@ func newTagValidator(t reflect.Type) *tagValidator {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	return &tagValidator{root: compileStruct(t, map[reflect.Type]*structRules{})}
+	seen := map[reflect.Type]*structRules{}
+	root := compileStruct(t, seen)
+	// Cached only once complete: a recursive type's rules point at one
+	// another while they are being filled in.
+	for t, s := range seen {
+		compileCache.LoadOrStore(t, s)
+	}
+	return &tagValidator{root: root}
 }
 
 func compileStruct(t reflect.Type, seen map[reflect.Type]*structRules) *structRules {
@@ -90,7 +97,6 @@ func compileStruct(t reflect.Type, seen map[reflect.Type]*structRules) *structRu
 		}
 		s.fields = append(s.fields, fr)
 	}
-	compileCache.Store(t, s)
 	return s
 }
 

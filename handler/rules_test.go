@@ -69,3 +69,28 @@ func TestBuiltinRulesRecursiveTypes(t *testing.T) {
 		t.Fatalf("detail %q, want %q", detail, want)
 	}
 }
+
+// Handlers of types sharing nested rules can be made concurrently (run
+// with -race): the compiled rules are shared only once complete.
+func TestBuiltinRulesCompileConcurrently(t *testing.T) {
+	type leaf struct {
+		N int `json:"n" validate:"gte=1"`
+	}
+	type tree struct {
+		Leaf  leaf    `json:"leaf"`
+		Trees []*tree `json:"trees" validate:"dive"`
+	}
+	done := make(chan error)
+	for range 8 {
+		go func() {
+			h := TypedNoReply(func(context.Context, tree) error { return nil })
+			_, err := h.Handle(context.Background(), newEvent(t, "application/json", `{"leaf":{"n":1},"trees":[{"leaf":{"n":0}}]}`))
+			done <- err
+		}()
+	}
+	for range 8 {
+		if detail, _ := Detail(<-done); detail != "trees[0].leaf.n: must be greater than or equal to 1" {
+			t.Errorf("detail %q", detail)
+		}
+	}
+}
