@@ -80,11 +80,12 @@ func TestBuiltinRulesCompileConcurrently(t *testing.T) {
 		Leaf  leaf    `json:"leaf"`
 		Trees []*tree `json:"trees" validate:"dive"`
 	}
+	e := newEvent(t, "application/json", `{"leaf":{"n":1},"trees":[{"leaf":{"n":0}}]}`)
 	done := make(chan error)
 	for range 8 {
 		go func() {
 			h := TypedNoReply(func(context.Context, tree) error { return nil })
-			_, err := h.Handle(context.Background(), newEvent(t, "application/json", `{"leaf":{"n":1},"trees":[{"leaf":{"n":0}}]}`))
+			_, err := h.Handle(context.Background(), e.Clone())
 			done <- err
 		}()
 	}
