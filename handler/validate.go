@@ -31,10 +31,11 @@ func ValidationError(fields []FieldError, cause error) error {
 		detail.WriteString(": ")
 		detail.WriteString(f.Message)
 	}
+	d := detail.String()
 	if cause == nil {
-		cause = errors.New(detail.String())
+		cause = errors.New(d)
 	}
-	return &Error{Class: ClassInvalidInput, Err: cause, Detail: detail.String(), Fields: fields}
+	return &Error{Class: ClassInvalidInput, Err: cause, Detail: d, Fields: fields}
 }
 
 func jsonName(f reflect.StructField) string {
