@@ -61,7 +61,7 @@ func appendEvent(b []byte, e *event.Event) ([]byte, error) {
 	}
 	b = append(b, flags)
 	b = appendString(b, ec.ID)
-	b = appendString(b, ec.Source.String())
+	b = appendString(b, replySources.string(&ec.Source))
 	b = appendString(b, ec.Type)
 	if ec.DataContentType != nil {
 		b = appendString(b, *ec.DataContentType)

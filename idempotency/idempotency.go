@@ -76,9 +76,10 @@ var (
 // Engine runs handlers idempotently over a state.Store. Make it with New;
 // it is safe for concurrent use.
 type Engine struct {
-	store state.Store
-	cfg   config
-	cache *cache
+	store  state.Store
+	cfg    config
+	cache  *cache
+	prefix string // of every state key: "idem/" + scope + "/"
 }
 
 // New returns an Engine keeping its records in store.
@@ -87,7 +88,7 @@ func New(store state.Store, opts ...Option) *Engine {
 		panic("idempotency: New(nil)")
 	}
 	e := &Engine{store: store, cfg: config{
-		key: EventIdentity, expiry: DefaultExpiry, minLease: DefaultMinLease, maxLease: DefaultMaxLease,
+		expiry: DefaultExpiry, minLease: DefaultMinLease, maxLease: DefaultMaxLease,
 		hash: DataHash, now: time.Now, poll: DefaultPollInterval,
 	}}
 	for _, o := range opts {
@@ -96,6 +97,7 @@ func New(store state.Store, opts ...Option) *Engine {
 	if e.cfg.cacheSize > 0 {
 		e.cache = newCache(e.cfg.cacheSize)
 	}
+	e.prefix = "idem/" + e.cfg.scope + "/"
 	return e
 }
 
@@ -110,17 +112,11 @@ func (e *Engine) Wrap(h handler.Handler) handler.Handler {
 }
 
 func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) (*event.Event, error) {
-	key, err := e.cfg.key(ctx, ev)
+	skey, err := e.stateKey(ctx, ev)
 	if err != nil {
-		if handler.ClassOf(err) == handler.ClassRetryable {
-			var classified *handler.Error
-			if !errors.As(err, &classified) {
-				err = handler.InvalidInput(fmt.Errorf("idempotency: finding the key: %w", err))
-			}
-		}
 		return nil, err
 	}
-	if key == "" {
+	if skey == "" {
 		if e.cfg.passThrough {
 			return handler.Call(ctx, h, ev)
 		}
@@ -131,7 +127,6 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 		return nil, fmt.Errorf("idempotency: hashing the payload: %w", err)
 	}
 	hash = normHash(hash)
-	skey := e.storeKey(key)
 
 	if e.cache != nil {
 		if c, ok := e.cache.get(skey, e.cfg.now()); ok {
@@ -142,10 +137,13 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 		}
 	}
 
-	claim, err := encodeRecord(statusInProgress, hash, nil)
+	buf := getRecordBuf() // the claim's, then the completed record's
+	defer putRecordBuf(buf)
+	claim, err := appendRecord(buf.b[:0], statusInProgress, hash, nil)
 	if err != nil {
 		return nil, err
 	}
+	buf.b = claim
 	var item state.Item
 	var until time.Time // when an in-progress duplicate stops waiting
 	for {
@@ -179,10 +177,11 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 		}
 		return nil, herr
 	}
-	done, err := encodeRecord(statusCompleted, hash, reply)
+	done, err := appendRecord(buf.b[:0], statusCompleted, hash, reply)
 	if err != nil {
 		return nil, err
 	}
+	buf.b = done
 	_, err = e.store.CompareAndSwap(wctx, skey, item.Version, done, e.cfg.expiry)
 	switch {
 	case errors.Is(err, state.ErrVersionConflict), errors.Is(err, state.ErrNotFound):
@@ -197,6 +196,31 @@ func (e *Engine) handle(ctx context.Context, h handler.Handler, ev event.Event) 
 		e.cache.put(cached{key: skey, hash: hash, reply: cloneReply(reply), expires: e.cfg.now().Add(e.cfg.expiry)})
 	}
 	return reply, nil
+}
+
+// stateKey returns the state key of ev, or "" if it has no idempotency key.
+func (e *Engine) stateKey(ctx context.Context, ev event.Event) (string, error) {
+	if e.cfg.key == nil { // EventIdentity, without building its key apart
+		src, id := identity(ctx, ev)
+		if src == "" {
+			return "", nil
+		}
+		return e.identityStoreKey(src, id), nil
+	}
+	key, err := e.cfg.key(ctx, ev)
+	if err != nil {
+		if handler.ClassOf(err) == handler.ClassRetryable {
+			var classified *handler.Error
+			if !errors.As(err, &classified) {
+				err = handler.InvalidInput(fmt.Errorf("idempotency: finding the key: %w", err))
+			}
+		}
+		return "", err
+	}
+	if key == "" {
+		return "", nil
+	}
+	return e.storeKey(key), nil
 }
 
 // duplicate answers a delivery whose key has a record: with the stored

@@ -30,7 +30,7 @@ type Option func(*config)
 
 type config struct {
 	scope       string
-	key         KeyFunc
+	key         KeyFunc // nil: EventIdentity
 	passThrough bool
 	expiry      time.Duration
 	maxLease    time.Duration

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 )
@@ -31,15 +32,22 @@ type record struct {
 var errCorrupt = errors.New("idempotency: corrupt record")
 
 func encodeRecord(status byte, hash []byte, reply *event.Event) ([]byte, error) {
+	size := 2 + len(hash)
+	if len(hash) > 255 {
+		size = 2 + sha256.Size
+	}
+	if reply != nil {
+		size += 64 + len(reply.DataEncoded) // the reply's attributes are usually short
+	}
+	return appendRecord(make([]byte, 0, size), status, hash, reply)
+}
+
+// appendRecord appends the record to b.
+func appendRecord(b []byte, status byte, hash []byte, reply *event.Event) ([]byte, error) {
 	if len(hash) > 255 {
 		sum := sha256.Sum256(hash)
 		hash = sum[:]
 	}
-	size := 2 + len(hash)
-	if reply != nil {
-		size += 64 + len(reply.DataEncoded) // the reply's attributes are usually short
-	}
-	b := make([]byte, 0, size)
 	b = append(b, status, byte(len(hash)))
 	b = append(b, hash...)
 	if reply != nil {
@@ -49,6 +57,26 @@ func encodeRecord(status byte, hash []byte, reply *event.Event) ([]byte, error) 
 		}
 	}
 	return b, nil
+}
+
+// recordBuf is a reusable buffer for the records of one delivery. A
+// state.Store keeps no reference to a value it is given, so the buffer
+// can serve the claim, then the completed record, then another delivery.
+type recordBuf struct{ b []byte }
+
+// maxPooledRecord bounds the buffers kept for reuse, so that one large
+// reply does not pin its buffer for ever.
+const maxPooledRecord = 64 << 10
+
+var recordBufs = sync.Pool{New: func() any { return &recordBuf{b: make([]byte, 0, 256)} }}
+
+func getRecordBuf() *recordBuf { return recordBufs.Get().(*recordBuf) }
+
+func putRecordBuf(r *recordBuf) {
+	if cap(r.b) <= maxPooledRecord {
+		r.b = r.b[:0]
+		recordBufs.Put(r)
+	}
 }
 
 func decodeRecord(b []byte) (record, error) {
