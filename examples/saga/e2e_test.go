@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/events"
+	"github.com/fnkit/fnkit/examples/saga/ordersaga"
 	"github.com/fnkit/fnkit/handler"
 	"github.com/fnkit/fnkit/state"
 	"github.com/fnkit/fnkit/state/memstore"
@@ -62,9 +64,10 @@ func TestEndToEndOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := memstore.New()
-	shop := NewShop(map[string]int{"tea": 10})
+	shop := ordersaga.NewShop(map[string]int{"tea": 10})
 	shop.NoDelivery = []string{"AQ"}
-	h := newHandler(store, pub, shop.Ports(), quiet)
+	svc := ordersaga.NewService(store, pub, shop.Ports())
+	h := newHandler(svc, quiet)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,7 +75,7 @@ func TestEndToEndOverHTTP(t *testing.T) {
 	}
 	served := make(chan error, 1)
 	go func() {
-		served <- httpserver.Serve(ctx, ln, httpserver.New(h, httpserver.WithPlainType(TypeOrderPlaced)),
+		served <- httpserver.Serve(ctx, ln, httpserver.New(h, httpserver.WithPlainType(ordersaga.TypeOrderPlaced)),
 			httpserver.WithDrainDelay(0), httpserver.WithServerLogger(quiet))
 	}()
 	fnURL := "http://" + ln.Addr().String()
@@ -122,15 +125,14 @@ func TestEndToEndOverHTTP(t *testing.T) {
 		}
 	}
 
-	sagas := state.NewTyped[Saga](store)
-	for id, want := range map[string]Status{"e1": StatusShipped, "e2": StatusCancelled} {
-		sg, _, err := sagas.Get(ctx, sagaKey(id))
+	for id, want := range map[string]ordersaga.Status{"e1": ordersaga.StatusShipped, "e2": ordersaga.StatusCancelled} {
+		sg, err := svc.Get(ctx, id)
 		if err != nil || sg.Status != want {
 			t.Fatalf("saga %s: %+v %v, want %s", id, sg, err, want)
 		}
 	}
-	if _, _, err := sagas.Get(ctx, sagaKey("e3")); err == nil {
-		t.Fatal("the invalid order started a saga")
+	if _, err := svc.Get(ctx, "e3"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("the invalid order started a saga (%v)", err)
 	}
 	checkCalls(t, shop, "e1", map[string]int{"reserve": 1, "charge": 1, "ship": 1})
 	checkCalls(t, shop, "e2", map[string]int{"reserve": 1, "charge": 1, "ship": 1, "refund": 1, "release": 1})

@@ -3,29 +3,35 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
+	"github.com/fnkit/fnkit/examples/saga/ordersaga"
 	"github.com/fnkit/fnkit/handler/handlertest"
 	"github.com/fnkit/fnkit/state/memstore"
 )
 
-// The saga in a unit test: an in-process Bus delivers each step's event to
-// the next; the card is declined, so the stock is released and the order
-// cancelled.
+// Example runs the saga as main wires it locally (the default stack in
+// front of the idempotent saga, an in-process Bus), with a bus that
+// delivers every event twice: the order cannot be shipped, so the payment
+// is refunded and the stock released, each once.
 func Example() {
 	ctx := context.Background()
-	store, bus := memstore.New(), NewBus()
-	shop := NewShop(map[string]int{"tea": 5})
-	svc := NewService(store, bus, shop.Ports())
-	h := svc.Handler()
-	order := Order{ID: "o-1", Customer: "ada@example.com", SKU: "tea", Qty: 2, Amount: 900_000, Country: "FR"}
-	_ = bus.Publish(ctx, handlertest.NewEvent(handlertest.WithType(TypeOrderPlaced), handlertest.WithJSON(order)))
+	store, bus := memstore.New(), ordersaga.NewBus(ordersaga.WithDuplicates())
+	shop := ordersaga.NewShop(map[string]int{"tea": 5})
+	shop.NoDelivery = []string{"AQ"}
+	svc := ordersaga.NewService(store, bus, shop.Ports())
+	h := newHandler(svc, slog.New(slog.DiscardHandler))
+	order := ordersaga.Order{ID: "o-2", Customer: "ada@example.com", SKU: "tea", Qty: 2, Amount: 1250, Country: "AQ"}
+	_ = bus.Publish(ctx, handlertest.NewEvent(handlertest.WithType(ordersaga.TypeOrderPlaced), handlertest.WithJSON(order)))
 	if err := bus.Drain(ctx, h); err != nil {
 		fmt.Println(err)
 	}
-	sg, _ := svc.Get(ctx, "o-1")
+	sg, _ := svc.Get(ctx, "o-2")
 	fmt.Println(sg.Status, "-", sg.Reason)
-	fmt.Println("stock:", shop.Stock("tea"), "release calls:", shop.Calls("release", "o-1"))
+	fmt.Println("refund calls:", shop.Calls("refund", "o-2"), "release calls:", shop.Calls("release", "o-2"))
+	fmt.Println("stock:", shop.Stock("tea"), "charged:", shop.Charged("o-2"), "dead letters:", len(bus.DeadLetters()))
 	// Output:
-	// cancelled - saga: card declined: 900000 cents for ada@example.com is over the limit
-	// stock: 5 release calls: 1
+	// cancelled - saga: no delivery to that country: AQ
+	// refund calls: 1 release calls: 1
+	// stock: 5 charged: 0 dead letters: 0
 }

@@ -1,3 +1,21 @@
+// Command saga runs an order workflow across several event handlers, with
+// compensation on failure — the Step Functions use case, driven by events
+// and state instead of a state machine service:
+//
+//	order.placed → reserve stock → charge payment → ship → order.shipped
+//
+// and, when a step fails for good, the steps done so far are undone in
+// reverse (refund, release stock, cancel: order.cancelled).
+//
+// Each step publishes the next event through an events.Publisher: a broker
+// (K_SINK on Knative), an EventBridge bus (SAGA_EVENT_BUS on Lambda), a
+// Pub/Sub topic (SAGA_PUBSUB_TOPIC on Cloud Functions) or, for local runs,
+// an in-process Bus that delivers to the same handler. The same binary runs
+// on each: adapters/platform picks the runtime from the environment.
+//
+// The workflow, its ports and the Bus are package ordersaga (./ordersaga);
+// this file only wires: the store, the publisher, the shop (the in-memory
+// ports), the default stack, the logger and the adapter.
 package main
 
 import (
@@ -21,8 +39,8 @@ import (
 	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/events/eventbridgepub"
 	"github.com/fnkit/fnkit/events/pubsubpub"
+	"github.com/fnkit/fnkit/examples/saga/ordersaga"
 	"github.com/fnkit/fnkit/handler"
-	"github.com/fnkit/fnkit/idempotency"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state"
 	"github.com/fnkit/fnkit/state/boltstore"
@@ -37,22 +55,17 @@ func main() {
 	}
 }
 
-// newHandler is the saga with the middleware default stack and the
-// idempotency middleware in front: a duplicate of an event that was
-// handled (same source and id) does not run again, and concurrent
-// duplicates run once.
-func newHandler(store state.Store, pub events.Publisher, ports Ports, logger *slog.Logger) handler.Handler {
-	svc := NewService(store, pub, ports)
+// newHandler is the saga as main serves it: svc's handler (the router
+// behind the idempotency middleware: a duplicate of an event that was
+// handled does not run again, and concurrent duplicates run once) with
+// the middleware default stack, logging to logger, in front.
+func newHandler(svc *ordersaga.Service, logger *slog.Logger) handler.Handler {
 	return handler.Chain(
 		// On Cloud Functions the saga's events come back through Pub/Sub
 		// as messagePublished events: the saga sees (and the idempotency
 		// middleware keys on) the event each message carries.
 		fromPubSub,
 		middleware.DefaultStack(middleware.WithLogger(logger)),
-		// A plain POST without an Idempotency-Key has no key: it goes
-		// through, and the saga's own state keeps a second order.placed
-		// for one order from starting it twice.
-		middleware.Idempotency(store, idempotency.WithScope("saga"), idempotency.WithPassThroughWithoutKey()),
 	)(svc.Handler())
 }
 
@@ -80,10 +93,12 @@ func fromPubSub(next handler.Handler) handler.Handler {
 //	                SDK's usual configuration
 //	SAGA_PUBSUB_TOPIC  publish to this Pub/Sub topic (Cloud Functions), in
 //	                the project GOOGLE_CLOUD_PROJECT
-//	otherwise       an in-process Bus delivers each event back to the saga
+//	otherwise       an in-process ordersaga.Bus delivers each event back to
+//	                the saga
 //
-// The steps act on an in-memory Shop (replace it with your services). A
-// plain POST (no CloudEvents headers) is an order.placed event.
+// The steps act on an in-memory ordersaga.Shop (replace it with your
+// services). A plain POST (no CloudEvents headers) is an order.placed
+// event.
 func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -102,11 +117,11 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 	default:
 		return fmt.Errorf("saga: unknown SAGA_STORE %q (want bolt or memory)", kind)
 	}
-	shop := NewShop(map[string]int{"tea": 100, "coffee": 100})
+	shop := ordersaga.NewShop(map[string]int{"tea": 100, "coffee": 100})
 	shop.NoDelivery = []string{"AQ"}
 
 	var pub events.Publisher
-	var bus *Bus
+	var bus *ordersaga.Bus
 	sink, err := events.HTTPPublisherFromEnv()
 	switch {
 	case err == nil:
@@ -141,14 +156,14 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 			// deliver what an in-process bus holds.
 			return fmt.Errorf("saga: on %s, set SAGA_EVENT_BUS, SAGA_PUBSUB_TOPIC or K_SINK: an in-process bus would lose events", p)
 		}
-		bus = NewBus()
+		bus = ordersaga.NewBus()
 		pub = bus
 	}
-	h := newHandler(store, pub, shop.Ports(), logger)
+	h := newHandler(ordersaga.NewService(store, pub, shop.Ports()), logger)
 	if bus != nil {
 		go bus.Serve(ctx, h, logger)
 	}
-	plain := httpserver.WithPlainType(TypeOrderPlaced)
+	plain := httpserver.WithPlainType(ordersaga.TypeOrderPlaced)
 	return platform.Run(ctx, h, platform.WithLogger(logger),
 		platform.WithHTTPOptions(plain),
 		platform.WithKnativeOptions(knative.WithHTTPOptions(plain, httpserver.WithLogger(logger))))

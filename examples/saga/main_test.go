@@ -13,7 +13,36 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/fnkit/fnkit/examples/saga/ordersaga"
+	"github.com/fnkit/fnkit/handler/handlertest"
 )
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// placed is the order.placed event of o, as the shop sends it.
+func placed(t testing.TB, o ordersaga.Order) event.Event {
+	t.Helper()
+	return handlertest.NewEvent(handlertest.WithID("place-"+o.ID), handlertest.WithSource("/shop"),
+		handlertest.WithType(ordersaga.TypeOrderPlaced), handlertest.WithJSON(o))
+}
+
+// order is an order the shop can fill (tea, in stock, to France).
+func order(id string) ordersaga.Order {
+	return ordersaga.Order{ID: id, Customer: "ada@example.com", SKU: "tea", Qty: 3, Amount: 1250, Country: "FR"}
+}
+
+// checkCalls asserts how many times each port operation ran for id.
+func checkCalls(t *testing.T, shop *ordersaga.Shop, id string, want map[string]int) {
+	t.Helper()
+	for _, op := range []string{"reserve", "charge", "ship", "refund", "release"} {
+		if got := shop.Calls(op, id); got != want[op] {
+			t.Errorf("%s ran %d times for %s, want %d", op, got, id, want[op])
+		}
+	}
+}
 
 // TestMain lets the test binary run the real main when FNKIT_EXAMPLE_MAIN
 // is set, so TestMainRunsLocally can start it as a process.
@@ -77,12 +106,12 @@ func TestMainRunsLocally(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("status %d: %s", resp.StatusCode, stderr.String())
 	}
-	for start := time.Now(); !strings.Contains(stderr.String(), `"event_type":"`+TypeOrderShipped+`"`); time.Sleep(20 * time.Millisecond) {
+	for start := time.Now(); !strings.Contains(stderr.String(), `"event_type":"`+ordersaga.TypeOrderShipped+`"`); time.Sleep(20 * time.Millisecond) {
 		if time.Since(start) > 10*time.Second {
-			t.Fatalf("the saga did not reach %s: %s", TypeOrderShipped, stderr.String())
+			t.Fatalf("the saga did not reach %s: %s", ordersaga.TypeOrderShipped, stderr.String())
 		}
 	}
-	for _, typ := range []string{TypeOrderPlaced, TypeStockReserved, TypePaymentCharged} {
+	for _, typ := range []string{ordersaga.TypeOrderPlaced, ordersaga.TypeStockReserved, ordersaga.TypePaymentCharged} {
 		if !strings.Contains(stderr.String(), `"event_type":"`+typ+`"`) {
 			t.Fatalf("no %s in the log: %s", typ, stderr.String())
 		}

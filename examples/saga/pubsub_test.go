@@ -15,8 +15,8 @@ import (
 
 	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/events/pubsubpub"
+	"github.com/fnkit/fnkit/examples/saga/ordersaga"
 	"github.com/fnkit/fnkit/handler"
-	"github.com/fnkit/fnkit/state"
 	"github.com/fnkit/fnkit/state/memstore"
 )
 
@@ -45,9 +45,10 @@ func TestOverPubSub(t *testing.T) {
 	}
 	defer pub.Close()
 	store := memstore.New()
-	shop := NewShop(map[string]int{"tea": 10})
+	shop := ordersaga.NewShop(map[string]int{"tea": 10})
 	shop.NoDelivery = []string{"AQ"}
-	h := newHandler(store, pub, shop.Ports(), quiet)
+	svc := ordersaga.NewService(store, pub, shop.Ports())
+	h := newHandler(svc, quiet)
 
 	o := order("ps1")
 	o.Country = "AQ"
@@ -74,8 +75,8 @@ func TestOverPubSub(t *testing.T) {
 			}
 		}
 	}
-	sg, _, err := state.NewTyped[Saga](store).Get(ctx, sagaKey("ps1"))
-	if err != nil || sg.Status != StatusCancelled {
+	sg, err := svc.Get(ctx, "ps1")
+	if err != nil || sg.Status != ordersaga.StatusCancelled {
 		t.Fatalf("saga %+v %v", sg, err)
 	}
 	checkCalls(t, shop, "ps1", map[string]int{"reserve": 1, "charge": 1, "ship": 1, "refund": 1, "release": 1})

@@ -1,40 +1,4 @@
-// Command saga runs an order workflow across several event handlers, with
-// compensation on failure — the Step Functions use case, driven by events
-// and state instead of a state machine service:
-//
-//	order.placed     → reserve stock    → stock.reserved    | stock.failed
-//	stock.reserved   → charge payment   → payment.charged   | payment.failed
-//	payment.charged  → ship             → order.shipped     | shipping.failed
-//
-// and when a step fails for good, the steps done so far are undone in
-// reverse:
-//
-//	shipping.failed  → refund payment   → payment.refunded
-//	payment.refunded, payment.failed → release stock → stock.released
-//	stock.released, stock.failed     → cancel order  → order.cancelled
-//
-// Each step publishes the next event through an events.Publisher: a broker
-// (K_SINK on Knative), an EventBridge bus (SAGA_EVENT_BUS on Lambda), a
-// Pub/Sub topic (SAGA_PUBSUB_TOPIC on Cloud Functions) or, for local runs,
-// an in-process Bus that delivers to the same handler.
-//
-// The state of each order's saga is one record in a state.Store, moved on
-// by compare-and-swap: a step runs only from the status it expects, and
-// records its outcome (the event it published) in the same write. A
-// redelivered event whose step is already recorded does not run the step
-// again: it publishes the recorded outcome again (with the same id, so that
-// receivers deduplicate it). Concurrent duplicates of one event are kept to
-// one execution by the idempotency middleware in front of the router.
-//
-// Failures: a permanent one (out of stock, card declined, address not
-// served) turns the saga to compensation; any other error (a payment
-// gateway that is down) is returned, so the platform redelivers the event
-// and the step runs again, with the state unchanged. A compensation is
-// never given up: its failures are retried. The ports (Inventory, Payments,
-// Shipping) take the order id as their idempotency key, since a process that
-// dies between a step's side effect and its state write runs the step again
-// on redelivery.
-package main
+package ordersaga
 
 import (
 	"context"
@@ -46,24 +10,25 @@ import (
 
 	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/idempotency"
 	"github.com/fnkit/fnkit/state"
 )
 
 // Source is the source of the events the saga publishes.
 const Source = "/saga"
 
-// Event types.
+// Event types. order.placed carries an Order, every other one a Ref.
 const (
-	TypeOrderPlaced     = "com.example.order.placed"
-	TypeStockReserved   = "com.example.stock.reserved"
-	TypeStockFailed     = "com.example.stock.failed"
-	TypePaymentCharged  = "com.example.payment.charged"
-	TypePaymentFailed   = "com.example.payment.failed"
-	TypeOrderShipped    = "com.example.order.shipped"
-	TypeShippingFailed  = "com.example.shipping.failed"
-	TypePaymentRefunded = "com.example.payment.refunded"
-	TypeStockReleased   = "com.example.stock.released"
-	TypeOrderCancelled  = "com.example.order.cancelled"
+	TypeOrderPlaced     = "com.example.order.placed"     // starts a saga
+	TypeStockReserved   = "com.example.stock.reserved"   // reserve done: charge next
+	TypeStockFailed     = "com.example.stock.failed"     // reserve failed for good: cancel
+	TypePaymentCharged  = "com.example.payment.charged"  // charge done: ship next
+	TypePaymentFailed   = "com.example.payment.failed"   // charge failed for good: release
+	TypeOrderShipped    = "com.example.order.shipped"    // the end: shipped
+	TypeShippingFailed  = "com.example.shipping.failed"  // ship failed for good: refund
+	TypePaymentRefunded = "com.example.payment.refunded" // refund done: release next
+	TypeStockReleased   = "com.example.stock.released"   // release done: cancel next
+	TypeOrderCancelled  = "com.example.order.cancelled"  // the end: compensated
 )
 
 // Order is the data of order.placed.
@@ -91,13 +56,13 @@ type Status string
 
 // The statuses, forward then compensating.
 const (
-	StatusPlaced    Status = "placed"
-	StatusReserved  Status = "reserved"
-	StatusCharged   Status = "charged"
-	StatusShipped   Status = "shipped" // done
-	StatusFailed    Status = "failed"  // compensating: a step failed for good
-	StatusRefunded  Status = "refunded"
-	StatusReleased  Status = "released"
+	StatusPlaced    Status = "placed"    // started: reserve next
+	StatusReserved  Status = "reserved"  // stock reserved: charge next
+	StatusCharged   Status = "charged"   // paid: ship next
+	StatusShipped   Status = "shipped"   // done
+	StatusFailed    Status = "failed"    // compensating: a step failed for good
+	StatusRefunded  Status = "refunded"  // compensating: payment refunded
+	StatusReleased  Status = "released"  // compensating: stock released
 	StatusCancelled Status = "cancelled" // done, compensated
 )
 
@@ -149,18 +114,20 @@ func sagaKey(orderID string) string { return "saga/" + orderID }
 
 // Service runs the steps. Make it with NewService.
 type Service struct {
+	store state.Store
 	sagas state.Typed[Saga]
 	pub   events.Publisher
 	ports Ports
 }
 
-// NewService returns a Service keeping sagas in store and publishing to
-// pub.
+// NewService returns a Service keeping sagas (and the idempotency records
+// of Handler) in store and publishing to pub. It panics if a port is
+// missing.
 func NewService(store state.Store, pub events.Publisher, ports Ports) *Service {
 	if ports.Inventory == nil || ports.Payments == nil || ports.Shipping == nil {
 		panic("saga: NewService needs every port")
 	}
-	return &Service{sagas: state.NewTyped[Saga](store), pub: pub, ports: ports}
+	return &Service{store: store, sagas: state.NewTyped[Saga](store), pub: pub, ports: ports}
 }
 
 // Get returns the saga of an order, or an error wrapping state.ErrNotFound.
@@ -169,10 +136,22 @@ func (s *Service) Get(ctx context.Context, orderID string) (Saga, error) {
 	return sg, err
 }
 
-// Handler returns the router: one typed handler per event type the saga
-// reacts to; other types (order.shipped, order.cancelled: the ends of the
-// saga) are accepted and ignored.
+// Handler returns the saga as an fnkit handler: the router behind the
+// idempotency middleware (scope "saga", records in the Service's store).
+// A duplicate of an event that was handled (same source and id) does not
+// run again, and concurrent duplicates run once. An event without a key
+// (a plain POST without an Idempotency-Key) goes through, and the saga's
+// own state keeps a second order.placed for one order from starting it
+// twice.
 func (s *Service) Handler() handler.Handler {
+	return idempotency.New(s.store, idempotency.WithScope("saga"), idempotency.WithPassThroughWithoutKey()).Middleware()(s.router())
+}
+
+// router is one typed handler per event type the saga reacts to; other
+// types (order.shipped, order.cancelled: the ends of the saga) are
+// accepted and ignored. The saga's versions alone keep a redelivery from
+// running a step twice; concurrent duplicates need Handler's idempotency.
+func (s *Service) router() handler.Handler {
 	routes := map[string]handler.Handler{
 		TypeOrderPlaced: handler.TypedNoReply(s.place),
 	}

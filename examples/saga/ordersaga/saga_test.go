@@ -1,10 +1,8 @@
-package main
+package ordersaga
 
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -19,8 +17,6 @@ import (
 	"github.com/fnkit/fnkit/state/memstore"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // tee records every published event in a Memory and passes it on.
 type tee struct {
 	rec  *events.Memory
@@ -34,7 +30,9 @@ func (t tee) Publish(ctx context.Context, evs ...event.Event) error {
 	return t.next.Publish(ctx, evs...)
 }
 
-// rig is a saga on an in-process Bus, with what the test looks at.
+// rig is a saga on an in-process Bus, with what the test looks at. Its
+// handler is Handler (the router behind idempotency) if idem is true, the
+// router alone otherwise.
 type rig struct {
 	store *memstore.Store
 	shop  *Shop
@@ -44,15 +42,16 @@ type rig struct {
 	sagas state.Typed[Saga]
 }
 
-func newRig(t *testing.T, full bool, opts ...BusOption) *rig {
+func newRig(t *testing.T, idem bool, opts ...BusOption) *rig {
 	t.Helper()
 	r := &rig{store: memstore.New(), shop: NewShop(map[string]int{"tea": 10}), bus: NewBus(opts...), rec: events.NewMemory()}
 	r.shop.NoDelivery = []string{"AQ"}
 	pub := tee{r.rec, r.bus}
-	if full {
-		r.h = newHandler(r.store, pub, r.shop.Ports(), quiet)
+	svc := NewService(r.store, pub, r.shop.Ports())
+	if idem {
+		r.h = svc.Handler()
 	} else {
-		r.h = NewService(r.store, pub, r.shop.Ports()).Handler()
+		r.h = svc.router()
 	}
 	r.sagas = state.NewTyped[Saga](r.store)
 	return r
@@ -135,13 +134,13 @@ func TestHappyPath(t *testing.T) {
 
 // TestCompensationsRunOnceUnderRedelivery injects a permanent failure in
 // a middle step and delivers every event twice: the compensations run in
-// reverse, each exactly once, with the full stack (idempotency middleware)
-// and with the router alone (the saga's versions alone).
+// reverse, each exactly once, through Handler (idempotency middleware) and
+// through the router alone (the saga's versions alone).
 func TestCompensationsRunOnceUnderRedelivery(t *testing.T) {
-	for _, full := range []bool{true, false} {
-		name := map[bool]string{true: "full stack", false: "router alone"}[full]
+	for _, idem := range []bool{true, false} {
+		name := map[bool]string{true: "behind idempotency", false: "router alone"}[idem]
 		t.Run(name+"/charge declined", func(t *testing.T) {
-			r := newRig(t, full, WithDuplicates())
+			r := newRig(t, idem, WithDuplicates())
 			o := order("o2")
 			o.Amount = 500_000 // over MaxCharge
 			sg := r.place(t, o)
@@ -158,7 +157,7 @@ func TestCompensationsRunOnceUnderRedelivery(t *testing.T) {
 			}
 		})
 		t.Run(name+"/shipping refused", func(t *testing.T) {
-			r := newRig(t, full, WithDuplicates())
+			r := newRig(t, idem, WithDuplicates())
 			o := order("o3")
 			o.Country = "AQ"
 			sg := r.place(t, o)

@@ -1,4 +1,4 @@
-package main
+package ordersaga
 
 import (
 	"bytes"
@@ -86,4 +86,23 @@ func TestBusServe(t *testing.T) {
 	if len(d) != 1 || d[0].Event.ID() != "broken" || handler.ClassOf(d[0].Err) != handler.ClassPermanent || !bytes.Contains([]byte(logs.String()), []byte(`"id":"broken"`)) {
 		t.Fatalf("dead letters %v, log %s", d, logs.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while another goroutine writes
+// it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
