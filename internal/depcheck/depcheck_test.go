@@ -128,8 +128,11 @@ var rules = map[string]rule{
 	"internal/bench":      anything,
 	// The saga: the embedded store, the EventBridge and Pub/Sub publishers (one AWS service client) and every adapter; never Redis or pgx.
 	"examples/saga": {families: []string{"cloudevents", "bolt", "awssdk", "gcpubsub", "breaker", "otel", "backoff", "lambda", "ffgo"},
-		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware"},
+		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware", "examples/saga/ordersaga"},
 		forbid: []string{"github.com/redis/", "github.com/jackc/", awsService + "dynamodb", awsService + "sqs", awsService + "sns"}},
+	// The saga's workflow: the handler, the events port, the state port and idempotency; no adapter, no store driver, no platform SDK or Pub/Sub client.
+	"examples/saga/ordersaga": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events", "state", "idempotency"},
+		forbid: []string{sdkClient, "github.com/aws/", "github.com/GoogleCloudPlatform/", "cloud.google.com/go", "go.etcd.io/bbolt"}},
 	// The scheduled job: the embedded store and every adapter; no AWS SDK, Redis or pgx.
 	"examples/scheduled-job": {families: []string{"cloudevents", "bolt", "breaker", "otel", "backoff", "lambda", "ffgo"},
 		fnkit:  []string{"handler", "adapters", "events", "state", "idempotency", "middleware", "examples/scheduled-job/nightly"},
