@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -195,22 +197,55 @@ func checkPublished(t *testing.T, rec *events.Memory, types ...string) {
 	}
 }
 
+// TestConcurrentDuplicatesRunEachStepOnce delivers eight copies of every
+// event at once. The first copy to reach a port is held there until the
+// seven others have each been turned away at least once (or until one of
+// them reaches the port too, which is the failure), so the copies really
+// overlap: each step runs once, by Handler's idempotency (the saga's
+// versions alone would let every copy that read the same status run it).
 func TestConcurrentDuplicatesRunEachStepOnce(t *testing.T) {
 	r := newRig(t, true)
 	o := order("o4")
 	o.Country = "AQ"
 	ctx := context.Background()
+	var mu sync.Mutex
+	entered := map[string]int{}
+	var turnedAway atomic.Int32 // copies of the current event turned away at least once
+	r.shop.SetFail(func(op, id string) error {
+		mu.Lock()
+		entered[op]++
+		first := entered[op] == 1
+		mu.Unlock()
+		if !first {
+			return nil
+		}
+		for deadline := time.Now().Add(10 * time.Second); turnedAway.Load() < 7; time.Sleep(time.Millisecond) {
+			mu.Lock()
+			again := entered[op] > 1
+			mu.Unlock()
+			if again {
+				return nil // a second copy got in: checkCalls reports it
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s: the other copies were neither turned away nor let in", op)
+				return nil
+			}
+		}
+		return nil
+	})
 	pending := []event.Event{placed(t, o)}
 	seen := map[string]bool{}
 	for len(pending) > 0 {
 		e := pending[0]
 		pending = pending[1:]
+		turnedAway.Store(0)
 		// Eight copies at once; those that find the first still running
 		// fail retryably (a queue delivery does not wait) and are
 		// delivered again, as a queue would.
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
+				counted := false
 				for {
 					_, err := handler.Call(ctx, r.h, e)
 					if err == nil {
@@ -219,6 +254,10 @@ func TestConcurrentDuplicatesRunEachStepOnce(t *testing.T) {
 					if !handler.ClassOf(err).Retry() {
 						t.Errorf("%s: %v", e.Type(), err)
 						return
+					}
+					if !counted {
+						counted = true
+						turnedAway.Add(1)
 					}
 				}
 			})
