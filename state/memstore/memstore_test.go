@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -58,6 +59,43 @@ func TestLen(t *testing.T) {
 	}
 	if n := s.Len(); n != 0 {
 		t.Fatalf("Len after Delete = %d; want 0", n)
+	}
+}
+
+// TestOverwriteKeepsHandedOutValues: a value already returned stays as it
+// was when the stored one is overwritten in place by one of similar size.
+func TestOverwriteKeepsHandedOutValues(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	c, err := s.Create(ctx, "k", []byte("first value"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	existing, err := s.Create(ctx, "k", []byte("other"), 0)
+	if !errors.Is(err, state.ErrAlreadyExists) {
+		t.Fatalf("Create of an existing key: %v", err)
+	}
+	v, err := s.CompareAndSwap(ctx, "k", c.Version, []byte("2nd value!!"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "k", []byte("third value"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"Create": c.Value, "Get": got.Value, "conflicting Create": existing.Value} {
+		if string(b) != "first value" {
+			t.Errorf("value from %s became %q", name, b)
+		}
+	}
+	if _, err := s.CompareAndSwap(ctx, "k", v, []byte("x"), 0); !errors.Is(err, state.ErrVersionConflict) {
+		t.Fatalf("CompareAndSwap from a replaced version: %v", err)
+	}
+	if got, _ := s.Get(ctx, "k"); string(got.Value) != "third value" {
+		t.Fatalf("stored %q", got.Value)
 	}
 }
 
