@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -41,20 +42,25 @@ func WithClock(now func() time.Time) Option {
 // Store is an in-memory state.Store. The zero value is not usable; call
 // New. All methods are safe for concurrent use.
 type Store struct {
-	now func() time.Time
+	now  func() time.Time
+	hash func(string) uint64
 
 	mu sync.Mutex
-	// index maps each key to the position of its entry in chunks; the
-	// map's slots stay small, which matters when it grows to millions of
-	// keys, and entries never move. The entries of deleted keys are on
-	// free, for reuse; n entries have been used so far.
-	index   map[string]int
+	// index maps the hash of each key to the position of its entry in
+	// chunks: its slots hold no pointers, so that a map of millions of
+	// keys costs the garbage collector nothing and grows without reading
+	// the keys again, and entries never move. A key whose hash another
+	// key already had when it was added is in spill instead (rare). The
+	// entries of deleted keys are on free, for reuse; n entries have been
+	// used so far.
+	index   map[uint64]int
+	spill   map[string]int
 	chunks  []*[chunkLen]entry
 	n       int
 	free    []int
 	version state.Version // the last version given out
 
-	// Expired entries are swept out when the index has grown to sweepLen
+	// Expired entries are swept out when the store has grown to sweepLen
 	// keys and soonest, no later than the earliest expiry of any entry,
 	// has passed: so that a long-running Store holding keys with a TTL
 	// does not grow for ever, at a cost that stays proportional to the
@@ -63,22 +69,21 @@ type Store struct {
 	sweepLen int
 }
 
-// entry is a stored item. Its value is never handed out (callers get
-// copies), so that it can be overwritten in place.
+// entry is a stored item, or a free one if its key is empty. Its value is
+// never handed out (callers get copies), so that it can be overwritten in
+// place.
 type entry struct {
+	key       string
 	value     []byte
 	version   state.Version
 	expiresAt time.Time // zero: never
 }
 
-// minSweepLen is the smallest index that is swept.
+// minSweepLen is the smallest store that is swept.
 const minSweepLen = 1024
 
 // chunkLen is the number of entries allocated together.
 const chunkLen = 256
-
-// entry returns the entry at position i. s.mu must be held.
-func (s *Store) entry(i int) *entry { return &s.chunks[i/chunkLen][i%chunkLen] }
 
 var _ state.Store = (*Store)(nil)
 
@@ -88,35 +93,76 @@ func New(opts ...Option) *Store {
 	for _, o := range opts {
 		o(&c)
 	}
-	return &Store{now: c.now, index: make(map[string]int), sweepLen: minSweepLen}
+	seed := maphash.MakeSeed()
+	return &Store{
+		now:      c.now,
+		hash:     func(k string) uint64 { return maphash.String(seed, k) },
+		index:    make(map[uint64]int),
+		spill:    make(map[string]int),
+		sweepLen: minSweepLen,
+	}
 }
 
-// live returns the position of the entry at key if there is one that has
-// not expired at now, dropping an expired one. s.mu must be held.
-func (s *Store) live(key string, now time.Time) (int, bool) {
-	i, ok := s.index[key]
-	if !ok {
-		return 0, false
-	}
-	if e := s.entry(i); !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
-		s.remove(key, i)
-		return 0, false
-	}
-	return i, true
+// entry returns the entry at position i. s.mu must be held.
+func (s *Store) entry(i int) *entry { return &s.chunks[i/chunkLen][i%chunkLen] }
+
+// slot is where a key is or would go: the position of its entry if found,
+// and else whether its hash is taken by another key.
+type slot struct {
+	h     uint64
+	i     int
+	found bool
+	taken bool
 }
 
-// remove drops the entry at key, at position i. s.mu must be held.
-func (s *Store) remove(key string, i int) {
-	delete(s.index, key)
-	*s.entry(i) = entry{}
+// find looks key up. s.mu must be held.
+func (s *Store) find(key string) slot {
+	h := s.hash(key)
+	i, taken := s.index[h]
+	if taken && s.entry(i).key == key {
+		return slot{h: h, i: i, found: true}
+	}
+	if len(s.spill) > 0 {
+		if i, ok := s.spill[key]; ok {
+			return slot{h: h, i: i, found: true}
+		}
+	}
+	return slot{h: h, taken: taken}
+}
+
+// live finds the entry at key if there is one that has not expired at
+// now, dropping an expired one. s.mu must be held.
+func (s *Store) live(key string, now time.Time) slot {
+	sl := s.find(key)
+	if !sl.found {
+		return sl
+	}
+	if e := s.entry(sl.i); !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
+		s.remove(sl.h, sl.i)
+		return s.find(key) // where it would go now
+	}
+	return sl
+}
+
+// remove drops the entry at position i, whose key has hash h. s.mu must
+// be held.
+func (s *Store) remove(h uint64, i int) {
+	e := s.entry(i)
+	if j, ok := s.index[h]; ok && j == i {
+		delete(s.index, h)
+	} else {
+		delete(s.spill, e.key)
+	}
+	*e = entry{}
 	s.free = append(s.free, i)
 }
 
-// write stores a copy of value at key, over the entry at position i if
-// found (else in a new entry), and returns the entry. s.mu must be held.
-func (s *Store) write(key string, i int, found bool, value []byte, ttl time.Duration, now time.Time) *entry {
-	if !found {
-		i = s.add(key, now)
+// write stores a copy of value at key, in the entry sl found or else in a
+// new one, and returns the entry. s.mu must be held.
+func (s *Store) write(key string, sl slot, value []byte, ttl time.Duration, now time.Time) *entry {
+	i := sl.i
+	if !sl.found {
+		i = s.add(key, sl, now)
 	}
 	e := s.entry(i)
 	s.version++
@@ -136,15 +182,19 @@ func (s *Store) write(key string, i int, found bool, value []byte, ttl time.Dura
 	return e
 }
 
-// add makes a new, empty entry for key and returns its position, first
-// sweeping out expired entries if the index has grown enough. s.mu must
-// be held.
-func (s *Store) add(key string, now time.Time) int {
-	if len(s.index) >= s.sweepLen {
+// len is the number of stored keys, live or not. s.mu must be held.
+func (s *Store) len() int { return len(s.index) + len(s.spill) }
+
+// add makes a new entry for key, which find did not find at sl, and
+// returns its position; first it sweeps out expired entries if the store
+// has grown enough. s.mu must be held.
+func (s *Store) add(key string, sl slot, now time.Time) int {
+	if s.len() >= s.sweepLen {
 		if !s.soonest.IsZero() && !now.Before(s.soonest) {
 			s.sweep(now)
+			sl = s.find(key) // the sweep may have freed its hash
 		}
-		s.sweepLen = max(2*len(s.index), minSweepLen)
+		s.sweepLen = max(2*s.len(), minSweepLen)
 	}
 	var i int
 	if n := len(s.free); n > 0 {
@@ -157,7 +207,12 @@ func (s *Store) add(key string, now time.Time) int {
 			s.chunks = append(s.chunks, new([chunkLen]entry))
 		}
 	}
-	s.index[key] = i
+	s.entry(i).key = key
+	if sl.taken {
+		s.spill[key] = i
+	} else {
+		s.index[sl.h] = i
+	}
 	return i
 }
 
@@ -165,13 +220,15 @@ func (s *Store) add(key string, now time.Time) int {
 // must be held.
 func (s *Store) sweep(now time.Time) {
 	s.soonest = time.Time{}
-	for k, i := range s.index {
-		if exp := s.entry(i).expiresAt; !exp.IsZero() {
-			if !now.Before(exp) {
-				s.remove(k, i)
-			} else if s.soonest.IsZero() || exp.Before(s.soonest) {
-				s.soonest = exp
-			}
+	for i := range s.n {
+		e := s.entry(i)
+		if e.key == "" || e.expiresAt.IsZero() {
+			continue
+		}
+		if !now.Before(e.expiresAt) {
+			s.remove(s.hash(e.key), i)
+		} else if s.soonest.IsZero() || e.expiresAt.Before(s.soonest) {
+			s.soonest = e.expiresAt
 		}
 	}
 }
@@ -194,11 +251,11 @@ func (s *Store) Get(ctx context.Context, key string) (state.Item, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.live(key, s.now())
-	if !ok {
+	sl := s.live(key, s.now())
+	if !sl.found {
 		return state.Item{}, fmt.Errorf("memstore: get %q: %w", key, state.ErrNotFound)
 	}
-	return s.entry(i).item(), nil
+	return s.entry(sl.i).item(), nil
 }
 
 // Create stores value at key unless a live item has the key, in which
@@ -210,10 +267,11 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, ttl time.D
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if i, ok := s.live(key, now); ok {
-		return s.entry(i).item(), fmt.Errorf("memstore: create %q: %w", key, state.ErrAlreadyExists)
+	sl := s.live(key, now)
+	if sl.found {
+		return s.entry(sl.i).item(), fmt.Errorf("memstore: create %q: %w", key, state.ErrAlreadyExists)
 	}
-	e := s.write(key, 0, false, value, ttl, now)
+	e := s.write(key, sl, value, ttl, now)
 	// The caller's value is already a copy distinct from the stored one:
 	// hand it back rather than cloning the stored copy a second time.
 	v := value
@@ -231,8 +289,8 @@ func (s *Store) Put(ctx context.Context, key string, value []byte, ttl time.Dura
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	i, ok := s.index[key] // expired or not, it is overwritten
-	return s.write(key, i, ok, value, ttl, now).version, nil
+	// Expired or not, what is there is overwritten.
+	return s.write(key, s.find(key), value, ttl, now).version, nil
 }
 
 // CompareAndSwap replaces the live item at key if its version is old. It
@@ -245,14 +303,14 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old state.Versio
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	i, ok := s.live(key, now)
-	if !ok {
+	sl := s.live(key, now)
+	if !sl.found {
 		return 0, fmt.Errorf("memstore: compare-and-swap %q: %w", key, state.ErrNotFound)
 	}
-	if s.entry(i).version != old {
+	if s.entry(sl.i).version != old {
 		return 0, fmt.Errorf("memstore: compare-and-swap %q: %w", key, state.ErrVersionConflict)
 	}
-	return s.write(key, i, true, value, ttl, now).version, nil
+	return s.write(key, sl, value, ttl, now).version, nil
 }
 
 // Delete removes the item at key: unconditionally with state.AnyVersion,
@@ -264,16 +322,16 @@ func (s *Store) Delete(ctx context.Context, key string, version state.Version) e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.live(key, s.now())
+	sl := s.live(key, s.now())
 	switch {
 	case version == state.AnyVersion:
-	case !ok:
+	case !sl.found:
 		return fmt.Errorf("memstore: delete %q: %w", key, state.ErrNotFound)
-	case s.entry(i).version != version:
+	case s.entry(sl.i).version != version:
 		return fmt.Errorf("memstore: delete %q: %w", key, state.ErrVersionConflict)
 	}
-	if ok {
-		s.remove(key, i)
+	if sl.found {
+		s.remove(sl.h, sl.i)
 	}
 	return nil
 }
@@ -285,5 +343,5 @@ func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(s.now())
-	return len(s.index)
+	return s.len()
 }
