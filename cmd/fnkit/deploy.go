@@ -325,7 +325,7 @@ func dnsLabel(s string) string {
 
 // ordersOnAzure is the http-api template's Azure Functions app: one HTTP
 // function for every path, the client's request forwarded (as
-// examples/orders' AzureFunction declares it), the binary named handler
+// examples/http-api' AzureFunction declares it), the binary named handler
 // (GOOS=linux go build -o deploy/azure/handler .).
 func ordersOnAzure() (azurefunctions.HostConfig, []azurefunctions.Function) {
 	return azurefunctions.HostConfig{Executable: "handler", Forwarding: true},

@@ -100,7 +100,7 @@ func TestNewRefusesBadInput(t *testing.T) {
 func TestNewWritesDeploymentDescriptors(t *testing.T) {
 	root := repoRoot(t)
 	dir := filepath.Join(t.TempDir(), "photos")
-	if code, _, errs := cli(t, "", "new", "--no-tidy", "--replace", root, "storage-consumer", "example.com/acme/Photo_Sink", dir); code != exitOK {
+	if code, _, errs := cli(t, "", "new", "--no-tidy", "--replace", root, "storage-processor", "example.com/acme/Photo_Sink", dir); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var sam struct {

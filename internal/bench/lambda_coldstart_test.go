@@ -73,12 +73,12 @@ func firstNext(tb testing.TB, bin string) time.Duration {
 	return 0
 }
 
-// BenchmarkLambdaColdStart builds examples/sqs-worker and the bare
+// BenchmarkLambdaColdStart builds examples/queue-worker and the bare
 // aws-lambda-go SQS function (testdata/lambdabare), reports each stripped
 // bootstrap's size and the median of 20 times from exec to the first
 // /invocation/next request. Run it with -benchtime 1x.
 func BenchmarkLambdaColdStart(b *testing.B) {
-	for _, c := range []struct{ name, pkg string }{{"bare", "./testdata/lambdabare"}, {"sqs-worker", "../../examples/sqs-worker"}} {
+	for _, c := range []struct{ name, pkg string }{{"bare", "./testdata/lambdabare"}, {"queue-worker", "../../examples/queue-worker"}} {
 		b.Run(c.name, func(b *testing.B) {
 			bin, size := buildLambda(b, c.pkg)
 			firstNext(b, bin) // warm the page cache

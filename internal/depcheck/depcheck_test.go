@@ -86,10 +86,10 @@ var rules = map[string]rule{
 	"examples/hello/greet": {families: []string{"cloudevents"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"examples/hello": {families: []string{"cloudevents", "otel", "backoff", "breaker"}, fnkit: []string{"handler", "adapters/httpserver", "middleware", "idempotency", "state", "examples/hello/greet"},
 		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "google.golang.org/grpc"}},
-	"examples/orders": {families: []string{"cloudevents", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
-		fnkit: []string{"handler", "adapters", "events", "state", "idempotency", "middleware", "examples/orders/orders"}},
+	"examples/http-api": {families: []string{"cloudevents", "bolt", "redis", "pgx", "awssdk", "breaker", "otel", "backoff", "lambda", "ffgo"},
+		fnkit: []string{"handler", "adapters", "events", "state", "idempotency", "middleware", "examples/http-api/orders"}},
 	// The orders API itself: the state port, the HTTP adapter and the middleware; no store driver, no platform SDK.
-	"examples/orders/orders": {families: []string{"cloudevents", "otel", "backoff", "breaker"},
+	"examples/http-api/orders": {families: []string{"cloudevents", "otel", "backoff", "breaker"},
 		fnkit:  []string{"handler", "adapters/httpserver", "middleware", "idempotency", "state"},
 		forbid: []string{sdkClient, "go.opentelemetry.io/otel/sdk", "google.golang.org/grpc"}},
 	"events":               {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
@@ -109,15 +109,15 @@ var rules = map[string]rule{
 	// A Lambda function links aws-lambda-go, never Redis, pgx, bbolt or functions-framework-go (no family for them here).
 	"adapters/awslambda": {families: []string{"cloudevents", "breaker", "lambda"}, fnkit: []string{"handler", "events", "adapters/httpserver"}, forbid: []string{sdkClient}},
 	// The SQS worker is a whole Lambda function: aws-lambda-go and the in-memory store, nothing else.
-	"examples/sqs-worker": {families: []string{"cloudevents", "breaker", "lambda", "otel", "backoff"},
-		fnkit:  []string{"handler", "events", "adapters/httpserver", "adapters/awslambda", "idempotency", "state", "state/memstore", "middleware", "examples/sqs-worker/shipping"},
+	"examples/queue-worker": {families: []string{"cloudevents", "breaker", "lambda", "otel", "backoff"},
+		fnkit:  []string{"handler", "events", "adapters/httpserver", "adapters/awslambda", "idempotency", "state", "state/memstore", "middleware", "examples/queue-worker/shipping"},
 		forbid: []string{sdkClient, "github.com/redis/", "github.com/jackc/", "go.etcd.io/bbolt", "github.com/GoogleCloudPlatform/", "github.com/aws/aws-sdk-go-v2"}},
 	// The worker's logic: the handler, idempotency and the state port; no Lambda, no store driver.
-	"examples/sqs-worker/shipping": {families: []string{"cloudevents"}, fnkit: []string{"handler", "idempotency", "state"}, forbid: []string{sdkClient, "github.com/aws/"}},
-	"examples/storage-consumer": {families: []string{"cloudevents", "breaker", "ffgo", "lambda", "backoff", "otel"},
-		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state", "examples/storage-consumer/uploads"}},
+	"examples/queue-worker/shipping": {families: []string{"cloudevents"}, fnkit: []string{"handler", "idempotency", "state"}, forbid: []string{sdkClient, "github.com/aws/"}},
+	"examples/storage-processor": {families: []string{"cloudevents", "breaker", "ffgo", "lambda", "backoff", "otel"},
+		fnkit: []string{"handler", "events", "adapters", "middleware", "idempotency", "state", "examples/storage-processor/uploads"}},
 	// The consumer's logic: the handler and the events port; no adapter, no platform SDK.
-	"examples/storage-consumer/uploads": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"},
+	"examples/storage-processor/uploads": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, "github.com/aws/", "github.com/GoogleCloudPlatform/"}},
 	"internal/ids":        {},
 	"internal/ceheader":   {},

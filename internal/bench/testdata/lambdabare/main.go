@@ -1,5 +1,5 @@
 // Command lambdabare is the bare aws-lambda-go SQS function that
-// internal/bench compares examples/sqs-worker with: the same work (decode
+// internal/bench compares examples/queue-worker with: the same work (decode
 // each message's JSON body into a struct, ship it, report the failed
 // messages), written by hand against aws-lambda-go's events.SQSEvent.
 package main

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnkit/fnkit/examples/sqs-worker/shipping"
+	"github.com/fnkit/fnkit/examples/queue-worker/shipping"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/state/memstore"

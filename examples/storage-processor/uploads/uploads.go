@@ -1,7 +1,7 @@
-// Package uploads is the business logic of the storage-consumer function:
+// Package uploads is the business logic of the storage-processor function:
 // NewHandler reacts to an uploaded object and publishes a follow-up event
 // through the events.Publisher it is given. No platform in it: command
-// storage-consumer (the parent directory) picks the publisher and the
+// storage-processor (the parent directory) picks the publisher and the
 // adapter.
 //
 // The rules: images up to MaxBytes are accepted (com.example.upload.accepted),
@@ -34,7 +34,7 @@ import (
 const (
 	TypeAccepted = "com.example.upload.accepted"
 	TypeRejected = "com.example.upload.rejected"
-	Source       = "/storage-consumer"
+	Source       = "/storage-processor"
 )
 
 // MaxBytes is the largest object accepted.
@@ -51,7 +51,7 @@ type Upload struct {
 
 // ErrTooLarge is the cause of the permanent failure of an object over
 // MaxBytes.
-var ErrTooLarge = errors.New("storage-consumer: object too large")
+var ErrTooLarge = errors.New("storage-processor: object too large")
 
 // NewHandler returns the consumer, publishing follow-up events to pub.
 func NewHandler(pub events.Publisher) handler.Handler {

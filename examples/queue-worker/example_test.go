@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/fnkit/fnkit/examples/sqs-worker/shipping"
+	"github.com/fnkit/fnkit/examples/queue-worker/shipping"
 )
 
 // Example invokes the function as main wires it, directly, the way a Step

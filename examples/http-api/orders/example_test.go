@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fnkit/fnkit/examples/orders/orders"
+	"github.com/fnkit/fnkit/examples/http-api/orders"
 	"github.com/fnkit/fnkit/state/memstore"
 )
 

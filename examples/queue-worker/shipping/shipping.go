@@ -1,7 +1,7 @@
-// Package shipping is the business logic of the sqs-worker function: a
+// Package shipping is the business logic of the queue-worker function: a
 // Warehouse that ships a Shipment, and NewHandler, which serves it as an
 // fnkit handler behind idempotency over the state.Store it is given. No
-// Lambda, no SQS in it: command sqs-worker (the parent directory) picks
+// Lambda, no SQS in it: command queue-worker (the parent directory) picks
 // the adapter and wires it.
 package shipping
 
@@ -34,8 +34,8 @@ type Result struct {
 // dead-letter destination, or is reported failed), a busy warehouse is
 // throttled (retried later).
 var (
-	ErrDiscontinued  = errors.New("sqs-worker: SKU discontinued")
-	ErrWarehouseBusy = errors.New("sqs-worker: warehouse busy")
+	ErrDiscontinued  = errors.New("queue-worker: SKU discontinued")
+	ErrWarehouseBusy = errors.New("queue-worker: warehouse busy")
 )
 
 // Warehouse ships parcels; the example's is a counter that fails on
@@ -56,9 +56,9 @@ func (w *Warehouse) Ship(ctx context.Context, s Shipment) (Result, error) {
 	case "busy":
 		return Result{}, handler.Throttled(ErrWarehouseBusy, 0)
 	case "flaky":
-		return Result{}, errors.New("sqs-worker: warehouse connection reset")
+		return Result{}, errors.New("queue-worker: warehouse connection reset")
 	case "panic":
-		panic("sqs-worker: a bug in Ship")
+		panic("queue-worker: a bug in Ship")
 	}
 	w.shipped.Add(1)
 	return Result{OrderID: s.OrderID, Parcels: (s.Qty + 9) / 10}, nil
@@ -69,5 +69,5 @@ func (w *Warehouse) Ship(ctx context.Context, s Shipment) (Result, error) {
 // delivers at least once) ships once. The key is the event's source and
 // id: the queue ARN and the SQS messageId.
 func NewHandler(w *Warehouse, store state.Store) handler.Handler {
-	return idempotency.New(store, idempotency.WithScope("sqs-worker")).Middleware()(handler.Typed(w.Ship))
+	return idempotency.New(store, idempotency.WithScope("queue-worker")).Middleware()(handler.Typed(w.Ship))
 }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+	"github.com/fnkit/fnkit/examples/storage-processor/uploads"
 
 	"github.com/fnkit/fnkit/events"
 )
@@ -59,7 +59,7 @@ func TestMainOnEveryRuntime(t *testing.T) {
 		want int
 	}{
 		{"cloudfunctions", []string{"FUNCTION_TARGET=OnUpload", "FUNCTION_SIGNATURE_TYPE=cloudevent", "LOCAL_ONLY=true"}, 200},
-		{"knative", []string{"K_SERVICE=storage-consumer", `K_CE_OVERRIDES={"extensions":{"runtime":"knative"}}`}, 204},
+		{"knative", []string{"K_SERVICE=storage-processor", `K_CE_OVERRIDES={"extensions":{"runtime":"knative"}}`}, 204},
 		{"local", []string{"HOST=127.0.0.1"}, 204},
 	} {
 		t.Run(rt.name, func(t *testing.T) {

@@ -1,10 +1,10 @@
-// Command orders is an HTTP API backed by the state port: create an order
+// Command http-api is an HTTP API backed by the state port: create an order
 // (safe to retry with an Idempotency-Key header), get it by id, and list
 // orders a page at a time. The API itself is package orders (./orders);
 // this file only wires it: the store, resilience, idempotency, the
 // adapter and the logger.
 //
-//	go run ./examples/orders
+//	go run ./examples/http-api
 //
 //	curl -i localhost:8080/orders -H 'Content-Type: application/json' \
 //	  -H 'Idempotency-Key: 3f7c' -d '{"customer":"ada@example.com","items":[{"sku":"tea","qty":2}]}'
@@ -35,7 +35,7 @@ import (
 	"github.com/fnkit/fnkit/adapters/azurefunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/platform"
-	"github.com/fnkit/fnkit/examples/orders/orders"
+	"github.com/fnkit/fnkit/examples/http-api/orders"
 	"github.com/fnkit/fnkit/idempotency"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state"

@@ -1,4 +1,4 @@
-// Command sqs-worker is an AWS Lambda function that ships orders from an
+// Command queue-worker is an AWS Lambda function that ships orders from an
 // SQS queue, built on fnkit's awslambda adapter.
 //
 // Each message is one Shipment handled on its own; the function answers
@@ -18,7 +18,7 @@
 //
 // Build it for the provided.al2023 runtime:
 //
-//	GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -ldflags=-s -o bootstrap ./examples/sqs-worker
+//	GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -ldflags=-s -o bootstrap ./examples/queue-worker
 //
 // The worker itself is package shipping (./shipping); this file only wires
 // it to the Lambda adapter behind the default middleware stack.
@@ -32,7 +32,7 @@ import (
 	"os"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
-	"github.com/fnkit/fnkit/examples/sqs-worker/shipping"
+	"github.com/fnkit/fnkit/examples/queue-worker/shipping"
 	"github.com/fnkit/fnkit/middleware"
 	"github.com/fnkit/fnkit/state/memstore"
 )
@@ -53,5 +53,5 @@ func newFunction(w *shipping.Warehouse) *awslambda.Function {
 	return awslambda.New(h,
 		// Lambda sends SIGTERM before shutting the environment down:
 		// flush what must not be lost (here: a summary line).
-		awslambda.WithSIGTERM(func() { fmt.Fprintf(os.Stderr, "sqs-worker: shutting down after %d shipments\n", w.Shipped()) }))
+		awslambda.WithSIGTERM(func() { fmt.Fprintf(os.Stderr, "queue-worker: shutting down after %d shipments\n", w.Shipped()) }))
 }

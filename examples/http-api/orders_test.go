@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnkit/fnkit/examples/orders/orders"
+	"github.com/fnkit/fnkit/examples/http-api/orders"
 
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/state"

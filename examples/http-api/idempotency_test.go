@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fnkit/fnkit/examples/orders/orders"
+	"github.com/fnkit/fnkit/examples/http-api/orders"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+	"github.com/fnkit/fnkit/examples/storage-processor/uploads"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/events"

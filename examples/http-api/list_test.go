@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/fnkit/fnkit/examples/orders/orders"
+	"github.com/fnkit/fnkit/examples/http-api/orders"
 
 	"github.com/fnkit/fnkit/state/memstore"
 )

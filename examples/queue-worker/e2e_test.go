@@ -50,7 +50,7 @@ func newRuntimeAPI(t testing.TB) *runtimeAPI {
 			h := w.Header()
 			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(10*time.Second).UnixMilli(), 10))
-			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:sqs-worker")
+			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:queue-worker")
 			h.Set("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
 			h.Set("Content-Type", "application/json")
 			w.Write(inv.payload)
@@ -155,8 +155,8 @@ func TestBootstrapOnRuntimeAPI(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api.addr(), "AWS_LAMBDA_FUNCTION_NAME=sqs-worker", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/sqs-worker", "AWS_LAMBDA_LOG_STREAM_NAME=s", "AWS_REGION=us-east-1"}
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + api.addr(), "AWS_LAMBDA_FUNCTION_NAME=queue-worker", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/queue-worker", "AWS_LAMBDA_LOG_STREAM_NAME=s", "AWS_REGION=us-east-1"}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -180,7 +180,7 @@ func TestBootstrapOnRuntimeAPI(t *testing.T) {
 	t.Run("panic", func(t *testing.T) {
 		r := api.invoke(t, []byte(`{"orderId":"o-3","sku":"panic","qty":1}`))
 		var e struct{ ErrorType, ErrorMessage string }
-		if r.kind != "error" || json.Unmarshal(r.body, &e) != nil || e.ErrorType != "Retryable" || !strings.Contains(e.ErrorMessage, "panic: sqs-worker: a bug in Ship") {
+		if r.kind != "error" || json.Unmarshal(r.body, &e) != nil || e.ErrorType != "Retryable" || !strings.Contains(e.ErrorMessage, "panic: queue-worker: a bug in Ship") {
 			t.Errorf("result = %s %s", r.kind, r.body)
 		}
 		// The process survives its handler's panic.
@@ -218,7 +218,7 @@ func TestBootstrapOnRuntimeAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(stderr.String(), "sqs-worker: shutting down after 4 shipments") {
+		for !strings.Contains(stderr.String(), "queue-worker: shutting down after 4 shipments") {
 			if time.Now().After(deadline) {
 				t.Fatalf("no shutdown line; stderr:\n%s", stderr.String())
 			}

@@ -1,4 +1,4 @@
-// Command storage-consumer is an event consumer: it reacts to a file
+// Command storage-processor is an event consumer: it reacts to a file
 // uploaded to a Cloud Storage bucket (google.cloud.storage.object.v1.finalized)
 // or to an S3 bucket (com.amazonaws.s3.ObjectCreated:*), and publishes a
 // follow-up event saying whether the upload was accepted. The same handler
@@ -25,7 +25,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+	"github.com/fnkit/fnkit/examples/storage-processor/uploads"
 	"github.com/fnkit/fnkit/handler"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -42,7 +42,7 @@ import (
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if err := run(context.Background(), logger); err != nil {
-		logger.Error("storage-consumer", "error", err)
+		logger.Error("storage-processor", "error", err)
 		os.Exit(1)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnkit/fnkit/examples/orders/orders"
+	"github.com/fnkit/fnkit/examples/http-api/orders"
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/state/memstore"

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fnkit/fnkit/examples/storage-consumer/uploads"
+	"github.com/fnkit/fnkit/examples/storage-processor/uploads"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
