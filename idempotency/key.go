@@ -91,14 +91,26 @@ func (e *Engine) identityStoreKey(src, id string) string {
 // DataHash is the default payload hash: SHA-256 over the datacontenttype
 // and the data.
 func DataHash(e event.Event) ([]byte, error) {
+	ct := e.DataContentType()
+	if n := len(ct) + 1 + len(e.DataEncoded); n <= smallPayload {
+		// In one piece: cheaper than streaming for a small payload.
+		var buf [smallPayload]byte
+		b := append(append(append(buf[:0], ct...), 0), e.DataEncoded...)
+		sum := sha256.Sum256(b)
+		return append(make([]byte, 0, sha256.Size), sum[:]...), nil
+	}
 	h := hashers.Get().(*hasher)
 	defer hashers.Put(h)
 	h.h.Reset()
-	h.b = append(append(h.b[:0], e.DataContentType()...), 0)
+	h.b = append(append(h.b[:0], ct...), 0)
 	h.h.Write(h.b)
 	h.h.Write(e.DataEncoded)
 	return h.h.Sum(make([]byte, 0, sha256.Size)), nil
 }
+
+// smallPayload is the largest datacontenttype and data that DataHash
+// copies to hash in one piece.
+const smallPayload = 512
 
 // hasher is a reusable SHA-256 with room for the datacontenttype, which
 // hash.Hash.Write needs as a []byte.

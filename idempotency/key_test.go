@@ -132,3 +132,28 @@ func TestRepliesKeepTheirSources(t *testing.T) {
 		}
 	}
 }
+
+// TestDataHash: SHA-256 of the datacontenttype, a zero byte and the data,
+// the value stored records hold, for payloads on either side of the size
+// DataHash hashes in one piece.
+func TestDataHash(t *testing.T) {
+	for _, n := range []int{0, 1, smallPayload - 17, smallPayload - 16, smallPayload - 15, smallPayload, 5000} {
+		data := []byte(strings.Repeat("x", n))
+		for _, ct := range []string{"", "application/json"} {
+			e := event.New()
+			if ct != "" || n > 0 {
+				if err := e.SetData(ct, data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := DataHash(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sha256.Sum256(append(append([]byte(e.DataContentType()), 0), e.DataEncoded...))
+			if string(got) != string(want[:]) {
+				t.Fatalf("ct %q, %d bytes: %x, want %x", ct, len(e.DataEncoded), got, want)
+			}
+		}
+	}
+}
