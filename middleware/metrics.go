@@ -54,12 +54,23 @@ type metricSet struct {
 	rec  [][]metric.RecordOption
 }
 
-// metrics counts in atomics, read by the SDK only when it collects
-// (observable instruments): an invocation costs a few atomic adds and one
-// histogram record, whatever the provider.
+// newMetricSet builds the attribute sets of platform p: once per platform
+// seen, as a process runs on one platform (42 sets up front cost a cold
+// start 20 µs).
+func newMetricSet(p string) *metricSet {
+	base := []attribute.KeyValue{attribute.String("faas.trigger", trigger(p)), attribute.String("fnkit.platform", p)}
+	set := &metricSet{base: metric.WithAttributeSet(attribute.NewSet(base...))}
+	for _, et := range errTypes {
+		o := metric.WithAttributeSet(attribute.NewSet(append(base[:2:2], attribute.String("error.type", et))...))
+		set.err = append(set.err, o)
+		set.rec = append(set.rec, []metric.RecordOption{o})
+	}
+	return set
+}
+
 type metrics struct {
 	duration metric.Float64Histogram
-	sets     []metricSet // by platform index
+	sets     []atomic.Pointer[metricSet] // by platform index, nil until the platform is seen
 
 	invocations [][]atomic.Int64 // by platform, error type
 	timeouts    []atomic.Int64   // by platform
@@ -67,21 +78,24 @@ type metrics struct {
 	active      []atomic.Int64
 }
 
+// set returns the attribute sets of platform index p, building them on
+// first use.
+func (ms *metrics) set(p int) *metricSet {
+	if s := ms.sets[p].Load(); s != nil {
+		return s
+	}
+	ms.sets[p].CompareAndSwap(nil, newMetricSet(platforms[p]))
+	return ms.sets[p].Load()
+}
+
 func newMetrics(m metric.Meter) *metrics {
 	ms := &metrics{
+		sets:       make([]atomic.Pointer[metricSet], len(platforms)),
 		timeouts:   make([]atomic.Int64, len(platforms)),
 		coldstarts: make([]atomic.Int64, len(platforms)),
 		active:     make([]atomic.Int64, len(platforms)),
 	}
-	for _, p := range platforms {
-		base := []attribute.KeyValue{attribute.String("faas.trigger", trigger(p)), attribute.String("fnkit.platform", p)}
-		set := metricSet{base: metric.WithAttributeSet(attribute.NewSet(base...))}
-		for _, et := range errTypes {
-			o := metric.WithAttributeSet(attribute.NewSet(append(base[:2:2], attribute.String("error.type", et))...))
-			set.err = append(set.err, o)
-			set.rec = append(set.rec, []metric.RecordOption{o})
-		}
-		ms.sets = append(ms.sets, set)
+	for range platforms {
 		ms.invocations = append(ms.invocations, make([]atomic.Int64, len(errTypes)))
 	}
 	must := func(err error) {
@@ -92,8 +106,10 @@ func newMetrics(m metric.Meter) *metrics {
 	perPlatform := func(vals []atomic.Int64) metric.Int64Callback {
 		return func(_ context.Context, o metric.Int64Observer) error {
 			for i := range vals {
-				if v := vals[i].Load(); v != 0 {
-					o.Observe(v, ms.sets[i].base)
+				if set := ms.sets[i].Load(); set != nil {
+					if v := vals[i].Load(); v != 0 {
+						o.Observe(v, set.base)
+					}
 				}
 			}
 			return nil
@@ -103,9 +119,10 @@ func newMetrics(m metric.Meter) *metrics {
 	_, err = m.Int64ObservableCounter("faas.invocations", metric.WithDescription("Invocations."), metric.WithUnit("{invocation}"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			for p := range ms.invocations {
+				set := ms.sets[p].Load()
 				for c := range ms.invocations[p] {
-					if v := ms.invocations[p][c].Load(); v != 0 {
-						o.Observe(v, ms.sets[p].err[c])
+					if v := ms.invocations[p][c].Load(); v != 0 && set != nil {
+						o.Observe(v, set.err[c])
 					}
 				}
 			}
@@ -115,9 +132,10 @@ func newMetrics(m metric.Meter) *metrics {
 	_, err = m.Int64ObservableCounter("faas.errors", metric.WithDescription("Failed invocations."), metric.WithUnit("{error}"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			for p := range ms.invocations {
+				set := ms.sets[p].Load()
 				for c := 1; c < len(errTypes); c++ {
-					if v := ms.invocations[p][c].Load(); v != 0 {
-						o.Observe(v, ms.sets[p].err[c])
+					if v := ms.invocations[p][c].Load(); v != 0 && set != nil {
+						o.Observe(v, set.err[c])
 					}
 				}
 			}
@@ -133,7 +151,9 @@ func newMetrics(m metric.Meter) *metrics {
 	_, err = m.Int64ObservableUpDownCounter("fnkit.invocations.active", metric.WithDescription("Invocations in flight."),
 		metric.WithUnit("{invocation}"), metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			for i := range ms.active {
-				o.Observe(ms.active[i].Load(), ms.sets[i].base)
+				if set := ms.sets[i].Load(); set != nil {
+					o.Observe(ms.active[i].Load(), set.base)
+				}
 			}
 			return nil
 		}))
@@ -162,6 +182,7 @@ func (h *metricsHandler) Handle(ctx context.Context, e event.Event) (reply *even
 	m := h.m
 	inv, _ := handler.InvocationFrom(ctx)
 	p := platformIndex(inv.Platform)
+	set := m.set(p) // before any counter moves, so the callbacks report it
 	start := time.Now()
 	m.active[p].Add(1)
 	if inv.ColdStart {
@@ -184,7 +205,7 @@ func (h *metricsHandler) Handle(ctx context.Context, e event.Event) (reply *even
 		if err != nil && handler.IsDeadline(err) {
 			m.timeouts[p].Add(1)
 		}
-		m.duration.Record(ctx, time.Since(start).Seconds(), m.sets[p].rec[et]...)
+		m.duration.Record(ctx, time.Since(start).Seconds(), set.rec[et]...)
 	}()
 	return h.next.Handle(ctx, e)
 }
