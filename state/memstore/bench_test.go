@@ -32,3 +32,27 @@ func BenchmarkNewKey(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSmallStore is a unit test's or a fuzz input's use of a Store:
+// a new one, a few writes and a read.
+func BenchmarkSmallStore(b *testing.B) {
+	ctx := context.Background()
+	v := []byte("value")
+	b.ReportAllocs()
+	for b.Loop() {
+		s := memstore.New()
+		if _, err := s.Put(ctx, "a", v, 0); err != nil {
+			b.Fatal(err)
+		}
+		it, err := s.Create(ctx, "b", v, time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.CompareAndSwap(ctx, "b", it.Version, v, 0); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "a"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -43,19 +43,21 @@ func WithClock(now func() time.Time) Option {
 // New. All methods are safe for concurrent use.
 type Store struct {
 	now  func() time.Time
-	hash func(string) uint64
+	seed maphash.Seed
+	hash func(string) uint64 // nil: maphash.String with seed (tests change it)
 
 	mu sync.Mutex
 	// index maps the hash of each key to the position of its entry in
 	// chunks: its slots hold no pointers, so that a map of millions of
 	// keys costs the garbage collector nothing and grows without reading
 	// the keys again, and entries never move. A key whose hash another
-	// key already had when it was added is in spill instead (rare). The
-	// entries of deleted keys are on free, for reuse; n entries have been
-	// used so far.
+	// key already had when it was added is in spill instead (rare). All
+	// chunks but the last hold chunkLen entries; the first grows from a
+	// few, so that a small Store stays small. The entries of deleted keys
+	// are on free, for reuse; n entries have been used so far.
 	index   map[uint64]int
-	spill   map[string]int
-	chunks  []*[chunkLen]entry
+	spill   map[string]int // nil until a hash is shared
+	chunks  [][]entry
 	n       int
 	free    []int
 	version state.Version // the last version given out
@@ -82,7 +84,8 @@ type entry struct {
 // minSweepLen is the smallest store that is swept.
 const minSweepLen = 1024
 
-// chunkLen is the number of entries allocated together.
+// chunkLen is the number of entries allocated together, once a Store has
+// that many.
 const chunkLen = 256
 
 var _ state.Store = (*Store)(nil)
@@ -93,14 +96,15 @@ func New(opts ...Option) *Store {
 	for _, o := range opts {
 		o(&c)
 	}
-	seed := maphash.MakeSeed()
-	return &Store{
-		now:      c.now,
-		hash:     func(k string) uint64 { return maphash.String(seed, k) },
-		index:    make(map[uint64]int),
-		spill:    make(map[string]int),
-		sweepLen: minSweepLen,
+	return &Store{now: c.now, seed: maphash.MakeSeed(), index: make(map[uint64]int), sweepLen: minSweepLen}
+}
+
+// hashOf returns the hash of key.
+func (s *Store) hashOf(key string) uint64 {
+	if s.hash != nil {
+		return s.hash(key)
 	}
+	return maphash.String(s.seed, key)
 }
 
 // entry returns the entry at position i. s.mu must be held.
@@ -117,7 +121,7 @@ type slot struct {
 
 // find looks key up. s.mu must be held.
 func (s *Store) find(key string) slot {
-	h := s.hash(key)
+	h := s.hashOf(key)
 	i, taken := s.index[h]
 	if taken && s.entry(i).key == key {
 		return slot{h: h, i: i, found: true}
@@ -203,12 +207,17 @@ func (s *Store) add(key string, sl slot, now time.Time) int {
 	} else {
 		i = s.n
 		s.n++
-		if i/chunkLen == len(s.chunks) {
-			s.chunks = append(s.chunks, new([chunkLen]entry))
+		if i%chunkLen == 0 {
+			s.chunks = append(s.chunks, make([]entry, 0, min(i+8, chunkLen)))
 		}
+		c := &s.chunks[i/chunkLen]
+		*c = append(*c, entry{})
 	}
 	s.entry(i).key = key
 	if sl.taken {
+		if s.spill == nil {
+			s.spill = make(map[string]int)
+		}
 		s.spill[key] = i
 	} else {
 		s.index[sl.h] = i
@@ -226,7 +235,7 @@ func (s *Store) sweep(now time.Time) {
 			continue
 		}
 		if !now.Before(e.expiresAt) {
-			s.remove(s.hash(e.key), i)
+			s.remove(s.hashOf(e.key), i)
 		} else if s.soonest.IsZero() || e.expiresAt.Before(s.soonest) {
 			s.soonest = e.expiresAt
 		}
