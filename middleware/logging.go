@@ -103,6 +103,9 @@ type logging struct {
 	bufLen int
 
 	lastSource atomic.Pointer[sourceMemo]
+	lastLine   atomic.Pointer[lineMemo]
+	lines      sync.Map // lineKey → *lineMemo
+	nLines     atomic.Int32
 }
 
 type loggingHandler struct {
@@ -186,10 +189,65 @@ func (l *logging) write(ctx context.Context, st *logState, start time.Time, err 
 	if !l.raw.Enabled(ctx, level) {
 		return
 	}
-	logInvocation(ctx, l.raw, level, &st.e, l.sourceString(&st.e), &InvocationRecord{
+	src := l.sourceString(&st.e)
+	inv, hasInv := handler.InvocationFrom(ctx)
+	h, withKind := l.lineHandler(lineKey{typ: st.e.Type(), src: src, platform: inv.Platform, hasInv: hasInv, cold: inv.ColdStart}), true
+	if h == nil {
+		h, withKind = l.raw, false
+	}
+	logInvocation(ctx, h, level, &st.e, src, withKind, &InvocationRecord{
 		Start: start, Duration: l.now().Sub(start), Err: err, Span: st.span,
 		Correlation: CorrelationID(ctx), Dropped: st.dropped,
 	})
+}
+
+// lineKey is what the invocation line's memoized handler has already
+// formatted: the attributes that rarely change between invocations.
+type lineKey struct {
+	typ, src, platform string
+	hasInv, cold       bool
+}
+
+// lineMemo is l.raw with a lineKey's attributes added, so that slog
+// formats them once, not on every line.
+type lineMemo struct {
+	key lineKey
+	h   slog.Handler
+}
+
+// maxLineMemos bounds the handlers kept by lineHandler: a function sees a
+// few kinds of events, and a flood of made-up types must not grow memory.
+const maxLineMemos = 64
+
+// lineHandler returns the handler of the invocation line for key, with
+// event_type, event_source, platform and cold_start already added: the
+// last one used when key is the same (a function mostly receives one type
+// of event from one source), else one of up to maxLineMemos kept, else
+// nil (the caller then writes every attribute itself).
+func (l *logging) lineHandler(key lineKey) slog.Handler {
+	if m := l.lastLine.Load(); m != nil && m.key == key {
+		return m.h
+	}
+	if v, ok := l.lines.Load(key); ok {
+		m := v.(*lineMemo)
+		l.lastLine.Store(m)
+		return m.h
+	}
+	if l.nLines.Add(1) > maxLineMemos {
+		l.nLines.Add(-1)
+		return nil
+	}
+	as := []slog.Attr{slog.String("event_type", clip(key.typ)), slog.String("event_source", clip(key.src))}
+	if key.hasInv {
+		as = append(as, slog.String("platform", key.platform), slog.Bool("cold_start", key.cold))
+	}
+	m := &lineMemo{key: key, h: l.raw.WithAttrs(as)}
+	if v, loaded := l.lines.LoadOrStore(key, m); loaded {
+		l.nLines.Add(-1)
+		m = v.(*lineMemo)
+	}
+	l.lastLine.Store(m)
+	return m.h
 }
 
 // InvocationRecord is what LogInvocation writes about one invocation
@@ -220,28 +278,36 @@ func LogInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *eve
 	if e != nil {
 		src = e.Source()
 	}
-	logInvocation(ctx, h, level, e, src, &rec)
+	logInvocation(ctx, h, level, e, src, false, &rec)
 }
 
-func logInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *event.Event, src string, rec *InvocationRecord) {
+// logInvocation writes the invocation line; withKind says h already has
+// event_type, event_source, platform and cold_start (see lineHandler).
+func logInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *event.Event, src string, withKind bool, rec *InvocationRecord) {
 	var buf [20]slog.Attr // one AddAttrs call: the record grows once
 	as := buf[:0]
 	if e != nil {
-		as = append(as, slog.String("event_id", clip(e.ID())), slog.String("event_type", clip(e.Type())),
-			slog.String("event_source", clip(src)))
+		as = append(as, slog.String("event_id", clip(e.ID())))
+		if !withKind {
+			as = append(as, slog.String("event_type", clip(e.Type())), slog.String("event_source", clip(src)))
+		}
 		if s := e.Subject(); s != "" {
 			as = append(as, slog.String("event_subject", clip(s)))
 		}
 	}
 	if inv, ok := handler.InvocationFrom(ctx); ok {
-		as = append(as, slog.String("platform", inv.Platform))
+		if !withKind {
+			as = append(as, slog.String("platform", inv.Platform))
+		}
 		if inv.RequestID != "" {
 			as = append(as, slog.String("request_id", clip(inv.RequestID)))
 		}
 		if inv.Attempt > 0 {
 			as = append(as, slog.Int("attempt", inv.Attempt))
 		}
-		as = append(as, slog.Bool("cold_start", inv.ColdStart))
+		if !withKind {
+			as = append(as, slog.Bool("cold_start", inv.ColdStart))
+		}
 		if a := inv.AccessLog; a != nil { // this line stands for the adapter's access log
 			a.Claim()
 			as = append(as, slog.String("method", a.Method), slog.String("path", clip(a.Path)))
