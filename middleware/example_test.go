@@ -55,7 +55,7 @@ func ExampleLogging() {
 	handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithID("e1"), handlertest.WithType("com.example.pay"), handlertest.WithSource("/shop")))
 	// Output:
 	// {"level":"INFO","msg":"charging","event_id":"e1","authorization":"[REDACTED]","amount":12}
-	// {"level":"INFO","msg":"invocation","event_type":"com.example.pay","event_source":"/shop","platform":"test","cold_start":false,"event_id":"e1","attempt":1,"outcome":"success"}
+	// {"level":"INFO","msg":"invocation","event_type":"com.example.pay","event_source":"/shop","platform":"test","cold_start":false,"outcome":"success","event_id":"e1","attempt":1}
 }
 
 func ExampleLogging_debugBuffer() {
@@ -71,9 +71,9 @@ func ExampleLogging_debugBuffer() {
 		handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithID(c), handlertest.WithSubject(c)))
 	}
 	// Output:
-	// {"level":"INFO","msg":"invocation","event_type":"com.example.test","event_source":"/handlertest","platform":"test","cold_start":false,"event_id":"c1","event_subject":"c1","attempt":1,"outcome":"success"}
+	// {"level":"INFO","msg":"invocation","event_type":"com.example.test","event_source":"/handlertest","platform":"test","cold_start":false,"outcome":"success","event_id":"c1","event_subject":"c1","attempt":1}
 	// {"level":"DEBUG","msg":"looked up customer","event_id":"c2","customer":"c2"}
-	// {"level":"WARN","msg":"invocation","event_type":"com.example.test","event_source":"/handlertest","platform":"test","cold_start":false,"event_id":"c2","event_subject":"c2","attempt":1,"outcome":"failure","error_class":"permanent","error":"handler: permanent failure: customer blocked"}
+	// {"level":"WARN","msg":"invocation","event_type":"com.example.test","event_source":"/handlertest","platform":"test","cold_start":false,"outcome":"failure","event_id":"c2","event_subject":"c2","attempt":1,"error_class":"permanent","error":"handler: permanent failure: customer blocked"}
 }
 
 func ExampleTracing() {
@@ -224,6 +224,6 @@ func ExampleDefaultStack() {
 	res := handlertest.Invoke(context.Background(), h, handlertest.NewEvent(handlertest.WithID("g1"), handlertest.WithData("text/plain", []byte("Ada"))))
 	fmt.Println(string(res.Reply.Data()))
 	// Output:
-	// {"level":"INFO","msg":"invocation","event_type":"com.example.test","event_source":"/handlertest","platform":"test","cold_start":false,"event_id":"g1","attempt":1,"outcome":"success"}
+	// {"level":"INFO","msg":"invocation","event_type":"com.example.test","event_source":"/handlertest","platform":"test","cold_start":false,"outcome":"success","event_id":"g1","attempt":1}
 	// Hello, Ada
 }

@@ -191,7 +191,7 @@ func (l *logging) write(ctx context.Context, st *logState, start time.Time, err 
 	}
 	src := l.sourceString(&st.e)
 	inv, hasInv := handler.InvocationFrom(ctx)
-	h, withKind := l.lineHandler(lineKey{typ: st.e.Type(), src: src, platform: inv.Platform, hasInv: hasInv, cold: inv.ColdStart}), true
+	h, withKind := l.lineHandler(lineKey{typ: st.e.Type(), src: src, platform: inv.Platform, hasInv: hasInv, cold: inv.ColdStart, failed: err != nil}), true
 	if h == nil {
 		h, withKind = l.raw, false
 	}
@@ -206,6 +206,7 @@ func (l *logging) write(ctx context.Context, st *logState, start time.Time, err 
 type lineKey struct {
 	typ, src, platform string
 	hasInv, cold       bool
+	failed             bool
 }
 
 // lineMemo is l.raw with a lineKey's attributes added, so that slog
@@ -220,7 +221,7 @@ type lineMemo struct {
 const maxLineMemos = 64
 
 // lineHandler returns the handler of the invocation line for key, with
-// event_type, event_source, platform and cold_start already added: the
+// event_type, event_source, platform, cold_start and outcome already added: the
 // last one used when key is the same (a function mostly receives one type
 // of event from one source), else one of up to maxLineMemos kept, else
 // nil (the caller then writes every attribute itself).
@@ -241,6 +242,7 @@ func (l *logging) lineHandler(key lineKey) slog.Handler {
 	if key.hasInv {
 		as = append(as, slog.String("platform", key.platform), slog.Bool("cold_start", key.cold))
 	}
+	as = append(as, slog.String("outcome", outcome(key.failed)))
 	m := &lineMemo{key: key, h: l.raw.WithAttrs(as)}
 	if v, loaded := l.lines.LoadOrStore(key, m); loaded {
 		l.nLines.Add(-1)
@@ -281,8 +283,17 @@ func LogInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *eve
 	logInvocation(ctx, h, level, e, src, false, &rec)
 }
 
+// outcome is the invocation line's outcome attribute.
+func outcome(failed bool) string {
+	if failed {
+		return "failure"
+	}
+	return "success"
+}
+
 // logInvocation writes the invocation line; withKind says h already has
-// event_type, event_source, platform and cold_start (see lineHandler).
+// event_type, event_source, platform, cold_start and outcome (see
+// lineHandler).
 func logInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *event.Event, src string, withKind bool, rec *InvocationRecord) {
 	var buf [20]slog.Attr // one AddAttrs call: the record grows once
 	as := buf[:0]
@@ -323,11 +334,11 @@ func logInvocation(ctx context.Context, h slog.Handler, level slog.Level, e *eve
 		}
 	}
 	as = append(as, slog.Duration("duration", rec.Duration))
-	if rec.Err == nil {
-		as = append(as, slog.String("outcome", "success"))
-	} else {
-		as = append(as, slog.String("outcome", "failure"), slog.String("error_class", handler.ClassOf(rec.Err).String()),
-			slog.String("error", clip(rec.Err.Error())))
+	if !withKind {
+		as = append(as, slog.String("outcome", outcome(rec.Err != nil)))
+	}
+	if rec.Err != nil {
+		as = append(as, slog.String("error_class", handler.ClassOf(rec.Err).String()), slog.String("error", clip(rec.Err.Error())))
 		var p *handler.PanicError
 		if errors.As(rec.Err, &p) {
 			as = append(as, slog.Bool("panic", true), slog.String("stack", string(p.Stack)))

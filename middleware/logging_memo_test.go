@@ -2,10 +2,13 @@ package middleware
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/fnkit/fnkit/handler"
 	"github.com/fnkit/fnkit/handler/handlertest"
@@ -18,31 +21,37 @@ import (
 func TestLoggingLineKinds(t *testing.T) {
 	lg, buf := jsonLogger(slog.LevelInfo)
 	mw := Logging(WithLogger(lg))
-	h := mw(handler.Func(ok))
+	h := mw(handler.Func(func(ctx context.Context, e event.Event) (*event.Event, error) {
+		if e.Subject() == "true" {
+			return nil, errors.New("down")
+		}
+		return nil, nil
+	}))
 	type want struct {
 		typ, src, platform string
-		cold               bool
+		cold, failed       bool
 	}
 	var wants []want
 	call := func(w want) {
 		t.Helper()
 		ctx := handler.WithInvocation(context.Background(), &handler.Invocation{Platform: w.platform, ColdStart: w.cold})
-		if _, err := h.Handle(ctx, newEvent(handlertest.WithType(w.typ), handlertest.WithSource(w.src))); err != nil {
+		if _, err := h.Handle(ctx, newEvent(handlertest.WithType(w.typ), handlertest.WithSource(w.src), handlertest.WithSubject(fmt.Sprint(w.failed)))); (err != nil) != w.failed {
 			t.Fatal(err)
 		}
 		wants = append(wants, w)
 	}
-	call(want{"com.example.a", "/a", handler.PlatformHTTP, true})
+	call(want{"com.example.a", "/a", handler.PlatformHTTP, true, false})
 	for range 3 { // alternating kinds, each seen again
-		call(want{"com.example.a", "/a", handler.PlatformHTTP, false})
-		call(want{"com.example.b", "/a", handler.PlatformHTTP, false})
-		call(want{"com.example.b", "/b", handler.PlatformHTTP, false})
-		call(want{"com.example.b", "/b", handler.PlatformKnative, false})
+		call(want{"com.example.a", "/a", handler.PlatformHTTP, false, false})
+		call(want{"com.example.b", "/a", handler.PlatformHTTP, false, false})
+		call(want{"com.example.b", "/b", handler.PlatformHTTP, false, false})
+		call(want{"com.example.b", "/b", handler.PlatformKnative, false, false})
+		call(want{"com.example.b", "/b", handler.PlatformKnative, false, true})
 	}
 	for i := range 2 * maxLineMemos {
-		call(want{fmt.Sprintf("com.example.flood%d", i), "/a", handler.PlatformHTTP, false})
+		call(want{fmt.Sprintf("com.example.flood%d", i), "/a", handler.PlatformHTTP, false, i%2 == 0})
 	}
-	call(want{"com.example.a", "/a", handler.PlatformHTTP, false})
+	call(want{"com.example.a", "/a", handler.PlatformHTTP, false, false})
 
 	ls := lines(t, buf)
 	if len(ls) != len(wants) {
@@ -50,12 +59,13 @@ func TestLoggingLineKinds(t *testing.T) {
 	}
 	for i, l := range ls {
 		w := wants[i]
-		if l["event_type"] != w.typ || l["event_source"] != w.src || l["platform"] != w.platform || l["cold_start"] != w.cold {
+		if l["event_type"] != w.typ || l["event_source"] != w.src || l["platform"] != w.platform || l["cold_start"] != w.cold ||
+			l["outcome"] != outcome(w.failed) || (l["error"] == "down") != w.failed {
 			t.Fatalf("line %d: %v, want %+v", i, l, w)
 		}
 	}
 	for i, raw := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		for _, k := range []string{`"event_type"`, `"event_source"`, `"platform"`, `"cold_start"`, `"event_id"`} {
+		for _, k := range []string{`"event_type"`, `"event_source"`, `"platform"`, `"cold_start"`, `"event_id"`, `"outcome"`} {
 			if n := strings.Count(raw, k); n != 1 {
 				t.Fatalf("line %d has %s %d times: %s", i, k, n, raw)
 			}
