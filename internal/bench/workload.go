@@ -100,8 +100,12 @@ func BareHandler() http.Handler {
 }
 
 // FnkitHandler is the same work as a typed handler behind httpserver.New.
-func FnkitHandler() http.Handler {
-	return httpserver.New(handler.Typed(func(ctx context.Context, o Order) (Receipt, error) {
+func FnkitHandler() http.Handler { return httpserver.New(Handler()) }
+
+// Handler is the workload as a typed fnkit handler, for wrapping in
+// middleware before an adapter.
+func Handler() handler.Handler {
+	return handler.Typed(func(ctx context.Context, o Order) (Receipt, error) {
 		return Process(o), nil
-	}))
+	})
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestEveryImplAnswers(t *testing.T) {
-	for _, impl := range []string{"bare", "fnkit", "fnkit-serve-nolog"} {
+	for _, impl := range []string{"bare", "fnkit", "fnkit-serve-nolog", "fnkit-stack", "fnkit-stack-buffered"} {
 		t.Run(impl, func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
