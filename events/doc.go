@@ -60,4 +60,9 @@
 // returns the delivery attempt. StorageObjectData, PubSubMessagePublishedData,
 // FirestoreDocumentEventData and AuditLogData are typed data for typed
 // handlers.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/storage-processor],
+// [github.com/fnkit/fnkit/examples/saga],
+// [github.com/fnkit/fnkit/examples/queue-worker].
 package events

@@ -15,4 +15,9 @@
 //
 // Adapters put an Invocation (platform, request id, deadline, attempt, cold
 // start) in the context; read it with InvocationFrom.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/hello],
+// [github.com/fnkit/fnkit/examples/http-api],
+// [github.com/fnkit/fnkit/examples/queue-worker].
 package handler

@@ -41,6 +41,11 @@
 //     reply is returned, and the key stays in progress until its lease
 //     ends (after which a new delivery runs again). Bound store calls with
 //     state/resilient so that a hung store cannot hold an invocation.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/http-api],
+// [github.com/fnkit/fnkit/examples/queue-worker],
+// [github.com/fnkit/fnkit/examples/saga].
 package idempotency
 
 import (

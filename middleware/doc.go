@@ -30,4 +30,9 @@
 // recovered by handler.Call in every adapter; Logging, Tracing, Metrics
 // and Retry recover a panic below them into the same *handler.PanicError
 // so that they can record it, and return it.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/hello],
+// [github.com/fnkit/fnkit/examples/http-api],
+// [github.com/fnkit/fnkit/examples/saga].
 package middleware

@@ -26,4 +26,7 @@
 // the telemetry (WithFlushHook).
 // Package observe/coldstart detects the cold start for adapters without
 // linking OpenTelemetry.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/storage-processor].
 package observe

@@ -15,6 +15,11 @@
 // An item written with a positive TTL expires at write time + TTL. Expired
 // items are never returned and behave exactly like absent ones, whatever
 // the backend's own (often lazy) expiry does.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/http-api],
+// [github.com/fnkit/fnkit/examples/scheduled-job],
+// [github.com/fnkit/fnkit/examples/saga].
 package state
 
 import (

@@ -68,4 +68,9 @@
 // header, Sync, and for SQS the receive count as Attempt) with
 // handler.InvocationFrom, and the Lambda specifics, the original record
 // included, with InfoFrom.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/queue-worker],
+// [github.com/fnkit/fnkit/examples/http-api],
+// [github.com/fnkit/fnkit/examples/storage-processor].
 package awslambda

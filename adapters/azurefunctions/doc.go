@@ -119,4 +119,7 @@
 // set. WithEventGridHandshake answers Event Grid's webhook validation for
 // handlers that take Event Grid deliveries straight over HTTP, without
 // the Functions host.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/http-api].
 package azurefunctions

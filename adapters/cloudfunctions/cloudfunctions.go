@@ -64,6 +64,10 @@
 // registry. When ctx ends, Start waits for invocations in flight (up to
 // Config.GracePeriod) and returns; the listener stays open until the
 // process exits, which Cloud Run does right after.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/storage-processor],
+// [github.com/fnkit/fnkit/examples/scheduled-job].
 package cloudfunctions
 
 import (

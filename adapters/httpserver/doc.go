@@ -76,4 +76,8 @@
 // logged once. Requests that never reach the handler (a wrong path, 405,
 // a broken CloudEvent, a body over the limit, GET routes of your own)
 // keep their access-log line.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/hello],
+// [github.com/fnkit/fnkit/examples/http-api].
 package httpserver

@@ -52,6 +52,10 @@
 // Knative's queue-proxy and Cloud Run stop routing here, and LivenessPath
 // stays 200 while the process runs, so the platform does not kill a pod
 // that is only draining.
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/storage-processor],
+// [github.com/fnkit/fnkit/examples/saga].
 package knative
 
 import (

@@ -18,6 +18,11 @@
 // This package links every adapter, by design. A function that wants the
 // smallest binary imports the one adapter it runs on instead (BENCHMARKS.md
 // gives the sizes).
+//
+// Complete functions using it, which "fnkit new" scaffolds:
+// [github.com/fnkit/fnkit/examples/storage-processor],
+// [github.com/fnkit/fnkit/examples/saga],
+// [github.com/fnkit/fnkit/examples/scheduled-job].
 package platform
 
 import (
