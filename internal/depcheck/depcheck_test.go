@@ -152,6 +152,12 @@ var rules = map[string]rule{
 	"internal/bench/coldstart/hello":         anything,
 	"internal/bench/coldstart/hellostack":    anything,
 	"internal/bench/coldstart/helloplatform": anything,
+	// The http-api programs: the bare one is net/http, bbolt and uuid only.
+	"internal/bench/coldstart/httpapibare": {families: []string{"bolt", "cloudevents"},
+		forbid: []string{"github.com/cloudevents/", "github.com/json-iterator/", "github.com/modern-go/"}},
+	"internal/bench/coldstart/apiwire":       anything,
+	"internal/bench/coldstart/httpapi":       anything,
+	"internal/bench/coldstart/httpapisingle": anything,
 }
 
 // dep is one package that a package links.

@@ -5,5 +5,10 @@
 // by httpserver alone; hellostack, the same with
 // middleware.DefaultStack and observe.FromEnv; and measure, which runs a
 // binary many times and reports the median time from exec to the first
-// 200 answer over loopback. The servers listen on 127.0.0.1:$PORT only.
+// 200 answer over loopback. platform.sh also measures helloplatform
+// (hello through adapters/platform) and examples/http-api's API on an
+// embedded bbolt store three ways: httpapi (through adapters/platform),
+// httpapisingle (httpserver alone), both wired by apiwire, and
+// httpapibare (net/http and bbolt by hand). The servers listen on
+// 127.0.0.1:$PORT only.
 package coldstart

@@ -1,8 +1,10 @@
 // Command measure runs each binary given on the command line n times, in
-// turn, and prints the median time from exec to the first 200 answer to a POST of
-// the greeting request over loopback, with the binary's size.
+// turn, and prints the median time from exec to the first 200 answer to a
+// request over loopback (by default a POST of the greeting to /), with
+// the binary's size.
 //
 //	measure -n 40 bare hello hellostack
+//	measure -n 40 -method GET -path '/orders?limit=1' httpapibare httpapisingle httpapi
 package main
 
 import (
@@ -20,6 +22,8 @@ import (
 
 func main() {
 	n := flag.Int("n", 40, "runs per binary")
+	flag.StringVar(&method, "method", http.MethodPost, "method of the request")
+	flag.StringVar(&path, "path", "/", "path (and query) of the request")
 	flag.Parse()
 	fmt.Printf("%-12s %10s %10s %10s %10s\n", "binary", "median", "p10", "p90", "size MiB")
 	bins := flag.Args()
@@ -60,7 +64,10 @@ func freePort() (string, error) {
 	return port, nil
 }
 
-var body = []byte(`{"name":"Ada","language":"fr"}`)
+var (
+	body         = []byte(`{"name":"Ada","language":"fr"}`)
+	method, path string
+)
 
 func once(bin string) (time.Duration, error) {
 	port, err := freePort()
@@ -70,14 +77,22 @@ func once(bin string) (time.Duration, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+port)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
-	url := "http://127.0.0.1:" + port + "/"
+	url := "http://127.0.0.1:" + port + path
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	for time.Since(start) < 5*time.Second {
-		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+		req, err := http.NewRequest(method, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		if method == http.MethodPost {
+			req, _ = http.NewRequest(method, url, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
