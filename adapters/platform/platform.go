@@ -17,7 +17,12 @@
 //
 // This package links every adapter, by design. A function that wants the
 // smallest binary imports the one adapter it runs on instead (BENCHMARKS.md
-// gives the sizes).
+// gives the sizes). The Cloud Functions adapter is the costly one to link
+// (functions-framework-go and the CloudEvents SDK client: 0.75 MiB and
+// about 0.2 ms of package init in every process, wherever it runs); a
+// binary that never runs on Cloud Functions can leave it out with the
+// build tag fnkit_nocloudfunctions, and Run then refuses that platform
+// with ErrNotLinked.
 //
 // Complete functions using it, which "fnkit new" scaffolds:
 // [github.com/fnkit/fnkit/examples/storage-processor],
@@ -37,7 +42,6 @@ import (
 
 	"github.com/fnkit/fnkit/adapters/awslambda"
 	"github.com/fnkit/fnkit/adapters/azurefunctions"
-	"github.com/fnkit/fnkit/adapters/cloudfunctions"
 	"github.com/fnkit/fnkit/adapters/httpserver"
 	"github.com/fnkit/fnkit/adapters/knative"
 	"github.com/fnkit/fnkit/handler"
@@ -93,7 +97,7 @@ type config struct {
 	logger   *slog.Logger
 	getenv   func(string) string
 	lambda   []awslambda.Option
-	cloudfn  []cloudfunctions.Option
+	cloudfn  cloudFunctionsConfig
 	knative  []knative.Option
 	azureFns []azurefunctions.Function
 	azure    []azurefunctions.Option
@@ -125,11 +129,6 @@ func WithLogger(l *slog.Logger) Option {
 // use; the others ignore them.
 func WithLambdaOptions(opts ...awslambda.Option) Option {
 	return func(c *config) { c.lambda = append(c.lambda, opts...) }
-}
-
-// WithCloudFunctionsOptions passes options to adapters/cloudfunctions.
-func WithCloudFunctionsOptions(opts ...cloudfunctions.Option) Option {
-	return func(c *config) { c.cloudfn = append(c.cloudfn, opts...) }
 }
 
 // WithKnativeOptions passes options to adapters/knative.
@@ -203,9 +202,7 @@ func Run(ctx context.Context, h handler.Handler, opts ...Option) error {
 	case Azure:
 		return c.runAzure(ctx)
 	case CloudFunctions:
-		cfg := cloudfunctions.ConfigFromEnv()
-		fn := cloudfunctions.CloudEvent(cmp.Or(cfg.Target, DefaultFunctionName), h, c.cloudfn...)
-		return cloudfunctions.Start(ctx, cfg, fn)
+		return c.runCloudFunctions(ctx, h)
 	case Knative:
 		cfg, err := knative.ConfigFromEnv()
 		if err != nil {
@@ -229,8 +226,7 @@ func RunHTTP(ctx context.Context, h http.Handler, opts ...Option) error {
 	case Azure:
 		return c.runAzure(ctx)
 	case CloudFunctions:
-		cfg := cloudfunctions.ConfigFromEnv()
-		return cloudfunctions.Start(ctx, cfg, cloudfunctions.HTTP(cmp.Or(cfg.Target, DefaultFunctionName), h))
+		return c.runCloudFunctionsHTTP(ctx, h)
 	case Knative:
 		cfg, err := knative.ConfigFromEnv()
 		if err != nil {
@@ -240,6 +236,10 @@ func RunHTTP(ctx context.Context, h http.Handler, opts ...Option) error {
 	}
 	return c.local(ctx, h)
 }
+
+// ErrNotLinked is returned by Run and RunHTTP for a platform whose adapter
+// the binary was built without (the build tag fnkit_nocloudfunctions).
+var ErrNotLinked = errors.New("platform: this binary was built without the adapter of the platform it runs on")
 
 // ErrNoAzureFunctions is returned on Azure Functions without
 // WithAzureFunctions: the host invokes functions by name and binding, which
