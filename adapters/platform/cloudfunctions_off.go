@@ -19,7 +19,9 @@ func (cloudFunctionsConfig) notLinked() error {
 	return fmt.Errorf("%w: Cloud Functions (built with the tag fnkit_nocloudfunctions)", ErrNotLinked)
 }
 
-func (c *config) runCloudFunctions(context.Context, handler.Handler) error { return c.cloudfn.notLinked() }
+func (c *config) runCloudFunctions(context.Context, handler.Handler) error {
+	return c.cloudfn.notLinked()
+}
 
 func (c *config) runCloudFunctionsHTTP(context.Context, http.Handler) error {
 	return c.cloudfn.notLinked()
