@@ -224,7 +224,8 @@ const maxLineMemos = 64
 // event_type, event_source, platform, cold_start and outcome already added: the
 // last one used when key is the same (a function mostly receives one type
 // of event from one source), else one of up to maxLineMemos kept, else
-// nil (the caller then writes every attribute itself).
+// nil (the caller then writes every attribute itself), as it does for
+// values longer than maxLogValue.
 func (l *logging) lineHandler(key lineKey) slog.Handler {
 	if m := l.lastLine.Load(); m != nil && m.key == key {
 		return m.h
@@ -233,6 +234,9 @@ func (l *logging) lineHandler(key lineKey) slog.Handler {
 		m := v.(*lineMemo)
 		l.lastLine.Store(m)
 		return m.h
+	}
+	if len(key.typ) > maxLogValue || len(key.src) > maxLogValue || len(key.platform) > maxLogValue {
+		return nil // kept as a key, a huge value would stay in memory
 	}
 	if l.nLines.Add(1) > maxLineMemos {
 		l.nLines.Add(-1)

@@ -41,6 +41,8 @@ func TestLoggingLineKinds(t *testing.T) {
 		wants = append(wants, w)
 	}
 	call(want{"com.example.a", "/a", handler.PlatformHTTP, true, false})
+	huge := strings.Repeat("x", 4*maxLogValue) // clipped in the line, and never kept as a memo's key
+	call(want{huge, "/a", handler.PlatformHTTP, false, false})
 	for range 3 { // alternating kinds, each seen again
 		call(want{"com.example.a", "/a", handler.PlatformHTTP, false, false})
 		call(want{"com.example.b", "/a", handler.PlatformHTTP, false, false})
@@ -59,6 +61,9 @@ func TestLoggingLineKinds(t *testing.T) {
 	}
 	for i, l := range ls {
 		w := wants[i]
+		if w.typ == huge {
+			w.typ = clip(huge)
+		}
 		if l["event_type"] != w.typ || l["event_source"] != w.src || l["platform"] != w.platform || l["cold_start"] != w.cold ||
 			l["outcome"] != outcome(w.failed) || (l["error"] == "down") != w.failed {
 			t.Fatalf("line %d: %v, want %+v", i, l, w)
@@ -72,7 +77,13 @@ func TestLoggingLineKinds(t *testing.T) {
 		}
 	}
 	var memos int
-	h.(*loggingHandler).l.lines.Range(func(any, any) bool { memos++; return true })
+	h.(*loggingHandler).l.lines.Range(func(k, _ any) bool {
+		memos++
+		if len(k.(lineKey).typ) > maxLogValue {
+			t.Errorf("a %d-byte event type is kept as a memo key", len(k.(lineKey).typ))
+		}
+		return true
+	})
 	if memos > maxLineMemos || int(h.(*loggingHandler).l.nLines.Load()) != memos {
 		t.Fatalf("%d memoized line handlers (counted %d), bound %d", memos, h.(*loggingHandler).l.nLines.Load(), maxLineMemos)
 	}
