@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,25 +21,8 @@ func TestProgramsDoTheSameWork(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"bare", "hello", "hellostack"} {
 		t.Run(p, func(t *testing.T) {
-			bin := filepath.Join(dir, p)
-			if out, err := exec.Command("go", "build", "-o", bin, "./"+p).CombinedOutput(); err != nil {
-				t.Fatalf("build: %v\n%s", err, out)
-			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, port, _ := net.SplitHostPort(ln.Addr().String())
-			ln.Close()
-			cmd := exec.Command(bin)
-			cmd.Env = append(os.Environ(), "PORT="+port)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-			url := "http://127.0.0.1:" + port + "/"
+			base, stderr := start(t, dir, p)
+			url := base + "/"
 			post := func(body string) (int, string) {
 				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 					resp, err := http.Post(url, "application/json", bytes.NewReader([]byte(body)))
