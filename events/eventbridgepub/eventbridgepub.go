@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
-
-	"github.com/fnkit/fnkit/internal/awserr"
 
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -17,6 +13,8 @@ import (
 
 	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/internal/awserr"
+	"github.com/fnkit/fnkit/internal/busbatch"
 )
 
 // Limits of EventBridge that the publisher checks before sending.
@@ -92,9 +90,7 @@ type Publisher struct {
 	api API
 	bus string
 	cfg config
-
-	mu     sync.RWMutex // held shared by Publish, exclusively by Close
-	closed bool
+	b   *busbatch.Publisher[types.PutEventsRequestEntry]
 }
 
 // New returns a Publisher putting events on the bus named (or with the
@@ -108,8 +104,11 @@ func New(api API, bus string, opts ...Option) (*Publisher, error) {
 	for _, o := range opts {
 		o(&p.cfg)
 	}
-	if p.cfg.batch < 1 || p.cfg.batch > MaxBatch {
-		return nil, fmt.Errorf("eventbridgepub: batch size %d is not between 1 and %d", p.cfg.batch, MaxBatch)
+	var err error
+	p.b, err = busbatch.New(busbatch.Config[types.PutEventsRequestEntry]{Name: "eventbridgepub", Closed: ErrClosed,
+		Batch: p.cfg.batch, MaxBatch: MaxBatch, Bytes: p.cfg.maxSize, Encode: p.encode, Send: p.send})
+	if err != nil {
+		return nil, err
 	}
 	if p.cfg.maxSize < 1 {
 		return nil, fmt.Errorf("eventbridgepub: maximum entry size %d is below 1 byte", p.cfg.maxSize)
@@ -120,141 +119,73 @@ func New(api API, bus string, opts ...Option) (*Publisher, error) {
 	return p, nil
 }
 
-// entry is one event ready to send.
-type entry struct {
-	index int
-	req   types.PutEventsRequestEntry
-	size  int
-}
-
 // Entry returns the PutEvents entry Publish sends for e (without the bus
 // name), checked as Publish checks it, with its size as EventBridge
 // counts it.
 func (p *Publisher) Entry(e *event.Event) (types.PutEventsRequestEntry, int, error) {
-	en, err := p.encode(0, e)
-	return en.req, en.size, err
+	return p.encode(e)
 }
 
-func (p *Publisher) encode(i int, e *event.Event) (entry, error) {
+// encode checks one event and builds its entry.
+func (p *Publisher) encode(e *event.Event) (types.PutEventsRequestEntry, int, error) {
 	if err := events.CheckEvent(e); err != nil {
-		return entry{}, err
+		return types.PutEventsRequestEntry{}, 0, err
 	}
 	src, typ := e.Source(), e.Type()
 	if strings.HasPrefix(src, "aws.") {
-		return entry{}, handler.Permanent(fmt.Errorf("%w: source %q: sources beginning with \"aws.\" are reserved for AWS services", ErrInvalidEntry, src))
+		return types.PutEventsRequestEntry{}, 0, handler.Permanent(fmt.Errorf("%w: source %q: sources beginning with \"aws.\" are reserved for AWS services", ErrInvalidEntry, src))
 	}
 	if n := utf8.RuneCountInString(typ); n > MaxDetailType {
-		return entry{}, handler.Permanent(fmt.Errorf("%w: type of %d characters, more than the %d a detail-type may have", ErrInvalidEntry, n, MaxDetailType))
+		return types.PutEventsRequestEntry{}, 0, handler.Permanent(fmt.Errorf("%w: type of %d characters, more than the %d a detail-type may have", ErrInvalidEntry, n, MaxDetailType))
 	}
 	detail, err := events.StructuredJSON(e)
 	if err != nil {
-		return entry{}, handler.Permanent(fmt.Errorf("eventbridgepub: encode event: %w", err))
+		return types.PutEventsRequestEntry{}, 0, handler.Permanent(fmt.Errorf("eventbridgepub: encode event: %w", err))
 	}
 	d := string(detail)
-	en := entry{index: i, req: types.PutEventsRequestEntry{Source: &src, DetailType: &typ, Detail: &d}}
-	en.size = len(src) + len(typ) + len(d)
+	req := types.PutEventsRequestEntry{Source: &src, DetailType: &typ, Detail: &d}
+	size := len(src) + len(typ) + len(d)
 	if t := e.Time(); !t.IsZero() {
-		en.req.Time = &t
-		en.size += 14
+		req.Time = &t
+		size += 14
 	}
-	en.req.Resources = p.cfg.resources(e)
-	for _, r := range en.req.Resources {
-		en.size += len(r)
+	req.Resources = p.cfg.resources(e)
+	for _, r := range req.Resources {
+		size += len(r)
 	}
-	if en.size > p.cfg.maxSize {
-		return entry{}, handler.Permanent(fmt.Errorf("%w: %d bytes, more than the %d-byte limit", ErrTooLarge, en.size, p.cfg.maxSize))
+	if size > p.cfg.maxSize {
+		return types.PutEventsRequestEntry{}, 0, handler.Permanent(fmt.Errorf("%w: %d bytes, more than the %d-byte limit", ErrTooLarge, size, p.cfg.maxSize))
 	}
 	if p.bus != "" {
-		en.req.EventBusName = &p.bus
+		req.EventBusName = &p.bus
 	}
-	return en, nil
+	return req, size, nil
 }
 
 // Publish puts events on the bus; see events.Publisher for the contract
 // and the package doc for the mapping, batching and error classes.
 func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		return handler.Permanent(ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("eventbridgepub: %w", err)
-	}
-	var fails []events.Failure
-	fail := func(i int, err error) {
-		f := events.Failure{Index: i, Err: err}
-		if evs[i].Context != nil {
-			f.ID, f.Source = evs[i].ID(), evs[i].Source()
-		}
-		fails = append(fails, f)
-	}
-	ready := make([]entry, 0, len(evs))
-	for i := range evs {
-		en, err := p.encode(i, &evs[i])
-		if err != nil {
-			fail(i, err)
-			continue
-		}
-		ready = append(ready, en)
-	}
-	var stop error
-	for len(ready) > 0 {
-		n, total := 0, 0
-		for n < len(ready) && n < p.cfg.batch && (n == 0 || total+ready[n].size <= p.cfg.maxSize) {
-			total += ready[n].size
-			n++
-		}
-		batch := ready[:n]
-		ready = ready[n:]
-		if stop == nil {
-			if err := ctx.Err(); err != nil {
-				stop = fmt.Errorf("eventbridgepub: not sent: %w", err)
-			}
-		}
-		if stop != nil {
-			for _, en := range batch {
-				fail(en.index, stop)
-			}
-			continue
-		}
-		stop = p.send(ctx, batch, fail)
-	}
-	if len(fails) == 0 {
-		return nil
-	}
-	sort.SliceStable(fails, func(a, b int) bool { return fails[a].Index < fails[b].Index })
-	return &events.PublishError{Total: len(evs), Failures: fails}
+	return p.b.Publish(ctx, evs)
 }
 
 // send makes one PutEvents call. It reports failed entries through fail
 // and returns an error only when the call failed as a whole.
-func (p *Publisher) send(ctx context.Context, batch []entry, fail func(int, error)) error {
-	in := &eventbridge.PutEventsInput{Entries: make([]types.PutEventsRequestEntry, len(batch))}
-	for j := range batch {
-		in.Entries[j] = batch[j].req
-	}
+func (p *Publisher) send(ctx context.Context, batch []types.PutEventsRequestEntry, fail func(int, error)) error {
+	in := &eventbridge.PutEventsInput{Entries: batch[:len(batch):len(batch)]}
 	out, err := p.api.PutEvents(ctx, in, p.cfg.optFns...)
 	if err != nil {
-		err = classify(fmt.Errorf("eventbridgepub: PutEvents of %d entries: %w", len(batch), err), err)
-		for _, en := range batch {
-			fail(en.index, err)
-		}
-		return err
+		return classify(fmt.Errorf("eventbridgepub: PutEvents of %d entries: %w", len(batch), err), err)
 	}
-	for j, en := range batch {
+	for j := range batch {
 		if j >= len(out.Entries) {
-			fail(en.index, handler.Retryable(fmt.Errorf("eventbridgepub: PutEvents answered %d entries for %d", len(out.Entries), len(batch))))
+			fail(j, handler.Retryable(fmt.Errorf("eventbridgepub: PutEvents answered %d entries for %d", len(out.Entries), len(batch))))
 			continue
 		}
 		r := out.Entries[j]
-		if code := deref(r.ErrorCode); code != "" {
-			fail(en.index, entryError(code, deref(r.ErrorMessage)))
-		} else if deref(r.EventId) == "" {
-			fail(en.index, handler.Retryable(fmt.Errorf("eventbridgepub: PutEvents answered neither an event id nor an error for entry %d", j)))
+		if code := busbatch.Deref(r.ErrorCode); code != "" {
+			fail(j, entryError(code, busbatch.Deref(r.ErrorMessage)))
+		} else if busbatch.Deref(r.EventId) == "" {
+			fail(j, handler.Retryable(fmt.Errorf("eventbridgepub: PutEvents answered neither an event id nor an error for entry %d", j)))
 		}
 	}
 	return nil
@@ -264,9 +195,7 @@ func (p *Publisher) send(ctx context.Context, batch []entry, fail func(int, erro
 // ErrClosed. The publisher buffers nothing, so there is nothing else to
 // flush.
 func (p *Publisher) Close() error {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
+	p.b.Close()
 	return nil
 }
 
@@ -284,20 +213,7 @@ func classify(err, cause error) error {
 	return awserr.Classify(err, cause, throttleCodes, retryCodes)
 }
 
+// entryError classifies one entry the bus refused.
 func entryError(code, msg string) error {
-	err := fmt.Errorf("eventbridgepub: bus refused the entry: %s: %s", code, msg)
-	switch {
-	case throttleCodes[code]:
-		return handler.Throttled(err, 0)
-	case retryCodes[code]:
-		return handler.Retryable(err)
-	}
-	return handler.Permanent(err)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+	return busbatch.Refused(fmt.Errorf("eventbridgepub: bus refused the entry: %s: %s", code, msg), code, throttleCodes, retryCodes, false)
 }

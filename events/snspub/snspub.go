@@ -2,24 +2,17 @@ package snspub
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
-	"sync"
-
-	"github.com/fnkit/fnkit/internal/awserr"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/cloudevents/sdk-go/v2/event"
-	cetypes "github.com/cloudevents/sdk-go/v2/types"
 
-	"github.com/fnkit/fnkit/events"
 	"github.com/fnkit/fnkit/handler"
+	"github.com/fnkit/fnkit/internal/awserr"
+	"github.com/fnkit/fnkit/internal/awsfifo"
+	"github.com/fnkit/fnkit/internal/busbatch"
 )
 
 // Limits of SNS that the publisher checks before sending.
@@ -28,8 +21,6 @@ const (
 	MaxBatch = 10
 	// MaxMessageSize is SNS's largest message (and batch) in bytes.
 	MaxMessageSize = 256 << 10
-	// maxKey is the longest message group or deduplication id.
-	maxKey = 128
 )
 
 // Errors of the package; match them with errors.Is.
@@ -56,65 +47,35 @@ type KeyFunc func(e *event.Event) string
 
 // Extension returns a KeyFunc reading the named extension attribute (as
 // its string form).
-func Extension(name string) KeyFunc {
-	return func(e *event.Event) string {
-		v, ok := e.Extensions()[name]
-		if !ok {
-			return ""
-		}
-		s, err := cetypes.Format(v)
-		if err != nil {
-			return ""
-		}
-		return s
-	}
-}
+func Extension(name string) KeyFunc { return awsfifo.Extension(name) }
 
 // Subject returns a KeyFunc reading the event's subject.
-func Subject() KeyFunc { return func(e *event.Event) string { return e.Subject() } }
+func Subject() KeyFunc { return (*event.Event).Subject }
 
 // Source returns a KeyFunc reading the event's source.
-func Source() KeyFunc { return func(e *event.Event) string { return e.Source() } }
+func Source() KeyFunc { return (*event.Event).Source }
 
 // ID returns a KeyFunc reading the event's id.
-func ID() KeyFunc { return func(e *event.Event) string { return e.ID() } }
+func ID() KeyFunc { return (*event.Event).ID }
 
 // DefaultGroupID is the group of a FIFO message unless WithGroupID says
 // otherwise: the partitionkey extension (CloudEvents partitioning), else
 // the source; a value that is not a valid group id (too long, spaces or
 // characters other than ASCII letters, digits and punctuation) is
 // replaced by its hex SHA-256, so every valid event has a group.
-func DefaultGroupID(e *event.Event) string {
-	k := Extension("partitionkey")(e)
-	if k == "" {
-		k = e.Source()
-	}
-	if CheckKey("", k, false) != nil {
-		sum := sha256.Sum256([]byte(k))
-		return hex.EncodeToString(sum[:])
-	}
-	return k
-}
+func DefaultGroupID(e *event.Event) string { return awsfifo.GroupID(e) }
 
 // DefaultDeduplicationID is the deduplication id of a FIFO message unless
 // WithDeduplicationID says otherwise: the hex SHA-256 of the source and
 // id, the pair that identifies a CloudEvent, so a republished event is
 // dropped by the topic within its deduplication interval.
-func DefaultDeduplicationID(e *event.Event) string {
-	h := sha256.New()
-	h.Write([]byte(e.Source()))
-	h.Write([]byte{0})
-	h.Write([]byte(e.ID()))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
-}
+func DefaultDeduplicationID(e *event.Event) string { return awsfifo.DeduplicationID(e) }
 
 type config struct {
-	batch                  int
-	maxSize                int
-	group, dedup           KeyFunc
-	groupGiven, dedupGiven bool
-	optFns                 []func(*sns.Options)
+	batch   int
+	maxSize int
+	keys    awsfifo.Keys
+	optFns  []func(*sns.Options)
 }
 
 // Option configures a Publisher.
@@ -136,7 +97,7 @@ func WithMaxMessageSize(n int) Option { return func(c *config) { c.maxSize = n }
 // passed on to subscribed queues; an event for which fn returns "" then
 // has none.
 func WithGroupID(fn KeyFunc) Option {
-	return func(c *config) { c.group, c.groupGiven = fn, true }
+	return func(c *config) { c.keys.Group, c.keys.GroupGiven = fn, true }
 }
 
 // WithDeduplicationID sets how a FIFO topic's deduplication id is taken
@@ -144,7 +105,7 @@ func WithGroupID(fn KeyFunc) Option {
 // topics with content-based deduplication. New refuses it for a standard
 // topic.
 func WithDeduplicationID(fn KeyFunc) Option {
-	return func(c *config) { c.dedup, c.dedupGiven = fn, true }
+	return func(c *config) { c.keys.Dedup, c.keys.DedupGiven = fn, true }
 }
 
 // WithClientOptions passes per-call options to every Publish and
@@ -155,13 +116,11 @@ func WithClientOptions(fns ...func(*sns.Options)) Option {
 
 // Publisher publishes CloudEvents to one SNS topic. Create it with New.
 type Publisher struct {
-	api   API
-	topic string
-	fifo  bool
-	cfg   config
-
-	mu     sync.RWMutex // held shared by Publish, exclusively by Close
-	closed bool
+	api    API
+	optFns []func(*sns.Options)
+	single bool // a batch size of 1: Publish, not PublishBatch
+	topic  awsfifo.Target
+	b      *busbatch.Publisher[awsfifo.Message]
 }
 
 // New returns a Publisher sending to the topic topicARN through api (an
@@ -173,198 +132,72 @@ func New(api API, topicARN string, opts ...Option) (*Publisher, error) {
 	if topicARN == "" {
 		return nil, errors.New("snspub: New needs a topic ARN")
 	}
-	p := &Publisher{api: api, topic: topicARN, fifo: strings.HasSuffix(topicARN, ".fifo")}
-	p.cfg = config{batch: MaxBatch, maxSize: MaxMessageSize}
+	cfg := config{batch: MaxBatch, maxSize: MaxMessageSize}
 	for _, o := range opts {
-		o(&p.cfg)
+		o(&cfg)
 	}
-	if p.fifo && !p.cfg.groupGiven {
-		p.cfg.group = DefaultGroupID
+	p := &Publisher{api: api, optFns: cfg.optFns, single: cfg.batch == 1, topic: target(topicARN, cfg.maxSize, cfg.keys)}
+	var err error
+	p.b, err = busbatch.New(busbatch.Config[awsfifo.Message]{Name: "snspub", Closed: ErrClosed, Batch: cfg.batch, MaxBatch: MaxBatch,
+		Bytes: cfg.maxSize, Encode: p.encode, Send: p.send})
+	if err != nil {
+		return nil, err
 	}
-	if p.fifo && !p.cfg.dedupGiven {
-		p.cfg.dedup = DefaultDeduplicationID
+	if cfg.maxSize < 1 {
+		return nil, fmt.Errorf("snspub: maximum message size %d is below 1 byte", cfg.maxSize)
 	}
-	if p.cfg.batch < 1 || p.cfg.batch > MaxBatch {
-		return nil, fmt.Errorf("snspub: batch size %d is not between 1 and %d", p.cfg.batch, MaxBatch)
-	}
-	if p.cfg.maxSize < 1 {
-		return nil, fmt.Errorf("snspub: maximum message size %d is below 1 byte", p.cfg.maxSize)
-	}
-	if !p.fifo && p.cfg.dedup != nil {
-		return nil, fmt.Errorf("snspub: deduplication ids need a FIFO topic (an ARN ending in .fifo), not %q", topicARN)
-	}
-	if p.fifo && p.cfg.group == nil {
-		return nil, errors.New("snspub: a FIFO topic needs a message group id: WithGroupID(nil) is not allowed")
+	if err := p.topic.Setup(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// entry is one event ready to send.
-type entry struct {
-	index int
-	e     *event.Event
-	body  string
-	group string
-	dedup string
-	size  int
+// target is the topic arn as awsfifo sees it.
+func target(arn string, maxSize int, keys awsfifo.Keys) awsfifo.Target {
+	return awsfifo.Target{Pkg: "snspub", Kind: "topic", Address: "an ARN", Name: arn,
+		ErrInvalidKey: ErrInvalidKey, ErrTooLarge: ErrTooLarge, MaxSize: maxSize, Keys: keys}
 }
 
 // Publish sends events to the topic; see events.Publisher for the
 // contract and the package doc for batching and error classes.
 func (p *Publisher) Publish(ctx context.Context, evs ...event.Event) error {
-	if len(evs) == 0 {
-		return nil
-	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.closed {
-		return handler.Permanent(ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("snspub: %w", err)
-	}
-	var fails []events.Failure
-	fail := func(i int, err error) {
-		fails = append(fails, events.Failure{Index: i, ID: idOf(&evs[i]), Source: sourceOf(&evs[i]), Err: err})
-	}
-	ready := make([]entry, 0, len(evs))
-	for i := range evs {
-		en, err := p.encode(i, &evs[i])
-		if err != nil {
-			fail(i, err)
-			continue
-		}
-		ready = append(ready, en)
-	}
-	var stop error
-	for len(ready) > 0 {
-		n, total := 0, 0
-		for n < len(ready) && n < p.cfg.batch && (n == 0 || total+ready[n].size <= p.cfg.maxSize) {
-			total += ready[n].size
-			n++
-		}
-		batch := ready[:n]
-		ready = ready[n:]
-		if stop == nil {
-			stop = ctx.Err()
-			if stop != nil {
-				stop = fmt.Errorf("snspub: not sent: %w", stop)
-			}
-		}
-		if stop != nil {
-			for _, en := range batch {
-				fail(en.index, stop)
-			}
-			continue
-		}
-		if err := p.send(ctx, batch, fail); err != nil {
-			stop = err
-		}
-	}
-	if len(fails) == 0 {
-		return nil
-	}
-	sort.SliceStable(fails, func(a, b int) bool { return fails[a].Index < fails[b].Index })
-	return &events.PublishError{Total: len(evs), Failures: fails}
+	return p.b.Publish(ctx, evs)
 }
 
 // send makes one PublishBatch call (Publish for a batch size of 1). It
 // reports failed entries through fail and returns an error only when the
 // call failed as a whole.
-func (p *Publisher) send(ctx context.Context, batch []entry, fail func(int, error)) error {
-	if p.cfg.batch == 1 {
-		en := &batch[0]
-		in := &sns.PublishInput{TopicArn: &p.topic, Message: &en.body}
-		if en.group != "" {
-			in.MessageGroupId = &en.group
-		}
-		if en.dedup != "" {
-			in.MessageDeduplicationId = &en.dedup
-		}
-		if _, err := p.api.Publish(ctx, in, p.cfg.optFns...); err != nil {
-			err = classify(fmt.Errorf("snspub: Publish: %w", err), err)
-			fail(en.index, err)
-			return err
+func (p *Publisher) send(ctx context.Context, batch []awsfifo.Message, fail func(int, error)) error {
+	if p.single {
+		body, group, dedup := batch[0].Fields()
+		in := &sns.PublishInput{TopicArn: &p.topic.Name, Message: body, MessageGroupId: group, MessageDeduplicationId: dedup}
+		if _, err := p.api.Publish(ctx, in, p.optFns...); err != nil {
+			return classify(fmt.Errorf("snspub: Publish: %w", err), err)
 		}
 		return nil
 	}
-	in := &sns.PublishBatchInput{TopicArn: &p.topic, PublishBatchRequestEntries: make([]types.PublishBatchRequestEntry, len(batch))}
+	in := &sns.PublishBatchInput{TopicArn: &p.topic.Name, PublishBatchRequestEntries: make([]types.PublishBatchRequestEntry, len(batch))}
 	for j := range batch {
-		en := &batch[j]
-		id := strconv.Itoa(j)
-		in.PublishBatchRequestEntries[j] = types.PublishBatchRequestEntry{Id: &id, Message: &en.body}
-		if en.group != "" {
-			in.PublishBatchRequestEntries[j].MessageGroupId = &en.group
-		}
-		if en.dedup != "" {
-			in.PublishBatchRequestEntries[j].MessageDeduplicationId = &en.dedup
-		}
+		id := busbatch.ID(j)
+		body, group, dedup := batch[j].Fields()
+		in.PublishBatchRequestEntries[j] = types.PublishBatchRequestEntry{Id: &id, Message: body, MessageGroupId: group, MessageDeduplicationId: dedup}
 	}
-	out, err := p.api.PublishBatch(ctx, in, p.cfg.optFns...)
+	out, err := p.api.PublishBatch(ctx, in, p.optFns...)
 	if err != nil {
-		err = classify(fmt.Errorf("snspub: PublishBatch of %d messages: %w", len(batch), err), err)
-		for _, en := range batch {
-			fail(en.index, err)
-		}
-		return err
+		return classify(fmt.Errorf("snspub: PublishBatch of %d messages: %w", len(batch), err), err)
 	}
-	done := make([]bool, len(batch))
-	for _, s := range out.Successful {
-		if j, ok := entryIndex(s.Id, len(batch)); ok {
-			done[j] = true
-		}
-	}
-	for _, f := range out.Failed {
-		j, ok := entryIndex(f.Id, len(batch))
-		if !ok || done[j] {
-			continue
-		}
-		done[j] = true
-		fail(batch[j].index, entryError(f))
-	}
-	for j, ok := range done {
-		if !ok {
-			fail(batch[j].index, handler.Retryable(fmt.Errorf("snspub: PublishBatch answered nothing for entry %d", j)))
-		}
-	}
+	busbatch.Match(len(batch), out.Successful, func(s types.PublishBatchResultEntry) *string { return s.Id },
+		out.Failed, func(f types.BatchResultErrorEntry) (*string, error) { return f.Id, entryError(f) },
+		func(j int) error {
+			return handler.Retryable(fmt.Errorf("snspub: PublishBatch answered nothing for entry %d", j))
+		}, fail)
 	return nil
 }
 
-func entryIndex(id *string, n int) (int, bool) {
-	if id == nil {
-		return 0, false
-	}
-	j, err := strconv.Atoi(*id)
-	return j, err == nil && j >= 0 && j < n
-}
-
 // encode checks one event and builds its message.
-func (p *Publisher) encode(i int, e *event.Event) (entry, error) {
-	if err := events.CheckEvent(e); err != nil {
-		return entry{}, err
-	}
-	body, err := events.StructuredJSON(e)
-	if err != nil {
-		return entry{}, handler.Permanent(fmt.Errorf("snspub: encode event: %w", err))
-	}
-	en := entry{index: i, e: e, body: string(body)}
-	if p.cfg.group != nil {
-		en.group = p.cfg.group(e)
-		if err := CheckKey("message group id", en.group, !p.fifo); err != nil {
-			return entry{}, err
-		}
-	}
-	if p.cfg.dedup != nil {
-		en.dedup = p.cfg.dedup(e)
-		if err := CheckKey("message deduplication id", en.dedup, false); err != nil {
-			return entry{}, err
-		}
-	}
-	en.size = len(en.body)
-	if en.size > p.cfg.maxSize {
-		return entry{}, handler.Permanent(fmt.Errorf("%w: %d bytes, more than the %d-byte limit", ErrTooLarge, en.size, p.cfg.maxSize))
-	}
-	return en, nil
+func (p *Publisher) encode(e *event.Event) (awsfifo.Message, int, error) {
+	m, err := p.topic.Encode(e)
+	return m, len(m.Body), err
 }
 
 // CheckKey reports, as a permanent error matching ErrInvalidKey, whether
@@ -372,45 +205,16 @@ func (p *Publisher) encode(i int, e *event.Event) (entry, error) {
 // characters, each a letter, digit or ASCII punctuation. what names the
 // id in the error; optional allows the empty key.
 func CheckKey(what, key string, optional bool) error {
-	if key == "" {
-		if optional {
-			return nil
-		}
-		return handler.Permanent(fmt.Errorf("%w: the FIFO topic needs a %s and the event gives none", ErrInvalidKey, what))
-	}
-	if len(key) > maxKey {
-		return handler.Permanent(fmt.Errorf("%w: %s of %d characters, more than %d", ErrInvalidKey, what, len(key), maxKey))
-	}
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c < 0x21 || c > 0x7e {
-			return handler.Permanent(fmt.Errorf("%w: %s %q has %q at byte %d (only letters, digits and ASCII punctuation)", ErrInvalidKey, what, key, c, i))
-		}
-	}
-	return nil
+	t := target("", 0, awsfifo.Keys{})
+	return t.CheckKey(what, key, optional)
 }
 
 // Close waits for the Publish calls in flight; later calls fail with
 // ErrClosed. The publisher buffers nothing, so there is nothing else to
 // flush.
 func (p *Publisher) Close() error {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
+	p.b.Close()
 	return nil
-}
-
-func idOf(e *event.Event) string {
-	if e.Context == nil {
-		return ""
-	}
-	return e.ID()
-}
-
-func sourceOf(e *event.Event) string {
-	if e.Context == nil {
-		return ""
-	}
-	return e.Source()
 }
 
 // throttleCodes are the error codes with which SNS (and KMS behind it)
@@ -432,20 +236,6 @@ func classify(err, cause error) error {
 
 // entryError classifies one refused entry of a batch.
 func entryError(f types.BatchResultErrorEntry) error {
-	code, msg := deref(f.Code), deref(f.Message)
-	err := fmt.Errorf("snspub: topic refused the message: %s: %s", code, msg)
-	switch {
-	case throttleCodes[code]:
-		return handler.Throttled(err, 0)
-	case retryCodes[code] || !f.SenderFault:
-		return handler.Retryable(err)
-	}
-	return handler.Permanent(err)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
+	code, msg := busbatch.Deref(f.Code), busbatch.Deref(f.Message)
+	return busbatch.Refused(fmt.Errorf("snspub: topic refused the message: %s: %s", code, msg), code, throttleCodes, retryCodes, !f.SenderFault)
 }

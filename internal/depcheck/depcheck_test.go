@@ -39,7 +39,7 @@ var families = map[string][]string{
 
 // rule is what one package (relative to the module) may link: third-party
 // families, fnkit packages (prefixes relative to the module; a package may
-// always link itself and the shared internals ids, ceheader and awserr) and, within allowed families,
+// always link itself and the shared internals ids, ceheader, awserr, busbatch and awsfifo) and, within allowed families,
 // packages it still must not link.
 type rule struct {
 	families []string
@@ -95,12 +95,16 @@ var rules = map[string]rule{
 	"events":               {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler"}, forbid: []string{sdkClient}},
 	"events/publishertest": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient}},
 	// The bus publishers: each links its own AWS service client only.
-	"events/sqspub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
+	"events/sqspub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr", "internal/busbatch", "internal/awsfifo"},
 		forbid: []string{sdkClient, awsService + "sns", awsService + "eventbridge", awsService + "dynamodb"}},
-	"events/snspub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
+	"events/snspub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr", "internal/busbatch", "internal/awsfifo"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "eventbridge", awsService + "dynamodb"}},
-	"events/eventbridgepub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr"},
+	"events/eventbridgepub": {families: []string{"cloudevents", "breaker", "awssdk"}, fnkit: []string{"handler", "events", "internal/awserr", "internal/busbatch"},
 		forbid: []string{sdkClient, awsService + "sqs", awsService + "sns", awsService + "dynamodb"}},
+	// What the bus publishers share: the batching loop and the SQS/SNS FIFO
+	// keys; they speak the event type and the events port, never an SDK.
+	"internal/busbatch": {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient, "github.com/aws/"}},
+	"internal/awsfifo":  {families: []string{"cloudevents", "breaker"}, fnkit: []string{"handler", "events"}, forbid: []string{sdkClient, "github.com/aws/"}},
 	"events/pubsubpub": {families: []string{"cloudevents", "breaker", "gcpubsub"}, fnkit: []string{"handler", "events"},
 		forbid: []string{sdkClient, "github.com/aws/"}},
 	"adapters/cloudfunctions": {families: []string{"cloudevents", "breaker", "ffgo"}, fnkit: []string{"handler", "events"}},
@@ -211,7 +215,7 @@ func check(t testing.TB, pkg string, r rule) {
 		}
 		if d.module == module {
 			rel := strings.TrimPrefix(strings.TrimPrefix(d.path, module), "/")
-			if rel == pkg || rel == "internal/ids" || rel == "internal/ceheader" || rel == "internal/awserr" || slices.ContainsFunc(r.fnkit, func(p string) bool { return p == "" || under(rel, p) }) {
+			if rel == pkg || rel == "internal/ids" || rel == "internal/ceheader" || rel == "internal/awserr" || rel == "internal/busbatch" || rel == "internal/awsfifo" || slices.ContainsFunc(r.fnkit, func(p string) bool { return p == "" || under(rel, p) }) {
 				continue
 			}
 			t.Errorf("%s links %s: add it to the rule's fnkit list if the dependency direction allows it", pkg, rel)
