@@ -68,7 +68,7 @@ func templateList() string {
 	sort.Strings(names)
 	var b strings.Builder
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-17s %s\n", n, templates[n].about)
+		fmt.Fprintf(&b, "  %-18s %s\n", n, templates[n].about)
 	}
 	return b.String()
 }
