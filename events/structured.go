@@ -13,14 +13,23 @@ import (
 // written as JSON when the content type is JSON and the bytes are valid
 // JSON without surrounding space (whatever DataBase64 says: receivers get
 // the same bytes, and rules and filters can read them), as a string when
-// it is text that is valid UTF-8, and as data_base64 otherwise, so that
-// every byte survives the trip.
+// it is text that is valid UTF-8, and as data_base64 otherwise (a JSON
+// content type spelled with capitals included, which the CloudEvents
+// SDK's reader would not take for JSON), so that every byte survives the
+// trip.
 func StructuredJSON(e *event.Event) ([]byte, error) {
 	out := event.Event{Context: e.Context, DataEncoded: e.DataEncoded}
 	if d := e.DataEncoded; len(d) > 0 {
-		if isJSON(e.DataMediaType()) {
+		switch mt := e.DataMediaType(); {
+		case isJSON(mt) && mt != strings.ToLower(mt):
+			// JSON spelled in capitals: the SDK writes it as a JSON value
+			// but its reader then wants a string (it compares the type
+			// without folding case), so only base64 reaches every
+			// receiver intact.
+			out.DataBase64 = true
+		case isJSON(mt):
 			out.DataBase64 = isSpace(d[0]) || isSpace(d[len(d)-1]) || !json.Valid(d)
-		} else {
+		default:
 			out.DataBase64 = !utf8.Valid(d)
 		}
 	}

@@ -21,6 +21,7 @@ func TestStructuredJSON(t *testing.T) {
 		"text":          {"text/plain", "héllo", `"data":"héllo"`},
 		"binary":        {"application/octet-stream", "\xff\x00", `"data_base64"`},
 		"no media type": {"", `[1,2]`, `"data":[1,2]`},
+		"json in capitals (the SDK's reader folds no case)": {"AppliCAtion/json", `{}`, `"data_base64"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := event.New()
